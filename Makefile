@@ -1,0 +1,35 @@
+# tunescore: `make demo` and `make test` are the two entry points (see README.md).
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+# libgomp reads this when the process starts; spinning OpenMP threads starve each other on 2 cores.
+export OMP_WAIT_POLICY := PASSIVE
+
+DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libfftw3-dev libsoxr-dev \
+        libsox-dev libsox-fmt-all libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
+BIN := .build/release/tunescore
+DEMO_DIR ?= demo-data
+
+.PHONY: deps build test demo clean
+
+## deps: installs the Debian packages that are missing (idempotent; needs root)
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$(echo ' '$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "make deps: all Debian packages present"; fi
+
+## build: release build of the tunescore binary
+build: deps
+	swift build -c release --product tunescore
+
+## test: the whole test suite
+test: deps
+	swift test
+
+## demo: the main job on real data
+demo: build
+	bash scripts/demo.sh $(BIN) $(DEMO_DIR)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// System-library targets: one per C library, each a module map plus a shim header.
+func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+let package = Package(
+    name: "tunescore",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tunescore", targets: ["tunescore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // C++17 over libtorch behind a plain C header. The libtorch C++ API headers live under
+        // /usr/include/torch/csrc/api/include; the symlink `torch-api` makes that a relative header
+        // search path, so no unsafe flags are needed.
+        .target(
+            name: "CTorch",
+            cxxSettings: [.headerSearchPath("torch-api")],
+            linkerSettings: [
+                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+                .linkedLibrary(":libtcmalloc_minimal.so.4"),
+            ]
+        ),
+        systemLibrary("CTagLib", pkgConfig: "taglib_c", apt: ["libtagc0-dev"]),
+        systemLibrary("CMpg123", pkgConfig: "libmpg123", apt: ["libmpg123-dev"]),
+        systemLibrary("CSndfile", pkgConfig: "sndfile", apt: ["libsndfile1-dev"]),
+        systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: ["libfftw3-dev"]),
+        systemLibrary("CSoxr", pkgConfig: "soxr", apt: ["libsoxr-dev"]),
+        systemLibrary("CSox", pkgConfig: "sox", apt: ["libsox-dev"]),
+        .target(
+            name: "LibraryScanner",
+            dependencies: ["CTagLib", "CMpg123", "CSndfile", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "Features", dependencies: ["CFFTW", "CSox"]),
+        .target(name: "Model", dependencies: ["CTorch", "Features", "LibraryScanner"]),
+        .executableTarget(
+            name: "tunescore",
+            dependencies: ["Model", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "tunescoreTests", dependencies: ["tunescore"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,4 @@
+#ifndef CSox_SHIM_H
+#define CSox_SHIM_H
+#include <sox.h>
+#endif

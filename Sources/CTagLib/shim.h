@@ -1,0 +1,4 @@
+#ifndef CTagLib_SHIM_H
+#define CTagLib_SHIM_H
+#include <tag_c.h>
+#endif

@@ -1,0 +1,1 @@
+// Model: CSI networks, training and evaluation over CTorch.
