@@ -5,7 +5,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 export OMP_WAIT_POLICY := PASSIVE
 
 DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libfftw3-dev libsoxr-dev \
-        libsox-dev libsox-fmt-all libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
+        libsox-dev libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
 BIN := .build/release/tunescore
 DEMO_DIR ?= demo-data
 
