@@ -102,6 +102,12 @@ int ct_eval_loss(ct_model *model, const float *input, int64_t n, int64_t c, int6
                  const int64_t *shift_labels, const int64_t *class_labels, const ct_loss_config *loss,
                  ct_losses *out, ct_error *err);
 
+/**
+ * For each of n queries (n x d), the largest dot product with any of m keys (m x d): CSI's
+ * nearest-training-feature similarity. best receives n values.
+ */
+int ct_max_dot(const float *queries, int64_t n, const float *keys, int64_t m, int64_t d, float *best, ct_error *err);
+
 /** NT-Xent of n embeddings of width d (positives i <-> i + n/2), for tests. */
 int ct_nt_xent(const float *z, int64_t n, int64_t d, double temperature, double *out, ct_error *err);
 

@@ -1,0 +1,174 @@
+import CTorch
+import Features
+import Foundation
+
+/// The two novelty scores of each item: higher = more like the training data.
+public struct ItemScores: Sendable {
+    /// The seed's score: the norm of the clean item's projection.
+    public var norm: [Double]
+    /// CSI's score: shift-ensembled nearest-training-feature similarity plus shift-head confidence,
+    /// each term calibrated on the training items.
+    public var csi: [Double]
+
+    public init(norm: [Double], csi: [Double]) {
+        self.norm = norm
+        self.csi = csi
+    }
+}
+
+/// How many augmented samples and training items CSI's score uses.
+public struct ScoringSettings: Sendable {
+    /// Augmented samples averaged per item and shift (CSI's `ood_samples`).
+    public var samples: Int
+    /// Inputs per forward pass.
+    public var batchSize: Int
+    public var seed: UInt64
+    public var dataThreads: Int
+
+    public init(samples: Int, batchSize: Int = 256, seed: UInt64 = 0, dataThreads: Int = 1) {
+        self.samples = max(1, samples)
+        self.batchSize = max(1, batchSize)
+        self.seed = seed
+        self.dataThreads = max(1, dataThreads)
+    }
+}
+
+/// CSI's detection score, calibrated on a set of training items (Tack et al. 2020, "CSI" score):
+/// for each shift k, z_k(x) is the mean projection over augmented samples of shift k;
+/// sim_k = max over training items m of <z_k(x), z_k(m)/||z_k(m)||>, weighted by 1 / mean ||z_k(m)||;
+/// shift_k = the shift head's logit k, weighted by 1 / its mean over training items; score = mean over k.
+public final class CSIScorer: @unchecked Sendable {
+    public let network: CSINetwork
+    public let settings: ScoringSettings
+    /// Per shift: normalised training features, m x projectionDim.
+    private var axes: [[Float]] = []
+    private var simWeights: [Double] = []
+    private var shiftWeights: [Double] = []
+    /// Number of training items the scorer was calibrated on.
+    public private(set) var referenceCount = 0
+
+    /// Calibrates on `reference` (the training items, or a subset of them).
+    public init<Reference: TrainingSource>(network: CSINetwork, reference: Reference, settings: ScoringSettings) throws {
+        self.network = network
+        self.settings = settings
+        let features = try shiftFeatures(of: reference)
+        referenceCount = reference.count
+        let dim = network.spec.projectionDim
+        for k in 0..<network.spec.numShifts {
+            var axis = features.projection[k]
+            var normSum = 0.0
+            for m in 0..<reference.count {
+                let norm = normalize(&axis[(m * dim)..<((m + 1) * dim)])
+                normSum += norm
+            }
+            axes.append(axis)
+            simWeights.append(Double(reference.count) / max(normSum, 1e-12))
+            let meanShift = features.shiftLogit[k].reduce(0, +) / Double(reference.count)
+            // A shift head that is not confident on average gives no usable scale: leave it unweighted.
+            shiftWeights.append(abs(meanShift) > 1e-6 ? 1 / meanShift : 1)
+        }
+    }
+
+    /// Both scores for every item of `source`.
+    public func scores<Source: TrainingSource>(_ source: Source) throws -> ItemScores {
+        let features = try shiftFeatures(of: source)
+        var csi = [Double](repeating: 0, count: source.count)
+        let shifts = network.spec.numShifts
+        for k in 0..<shifts {
+            let best = try maxDot(queries: features.projection[k], count: source.count, keys: axes[k],
+                                  keyCount: referenceCount, dim: network.spec.projectionDim)
+            for i in 0..<source.count {
+                csi[i] += (Double(best[i]) * simWeights[k] + features.shiftLogit[k][i] * shiftWeights[k]) / Double(shifts)
+            }
+        }
+        return ItemScores(norm: try normScores(source), csi: csi)
+    }
+
+    /// The seed's score alone: ||projection|| of each clean item.
+    public func normScores<Source: TrainingSource>(_ source: Source) throws -> [Double] {
+        let dim = network.spec.projectionDim
+        var result: [Double] = []
+        result.reserveCapacity(source.count)
+        try forEachChunk(of: source.count, chunk: settings.batchSize) { range in
+            let input = fill(source.shape, count: range.count) { i, slot in source.writeCleanInput(of: range.lowerBound + i, into: slot) }
+            let out = try network.forward(input, count: range.count)
+            for i in 0..<range.count {
+                result.append(Double(out.projection[(i * dim)..<((i + 1) * dim)].reduce(0) { $0 + $1 * $1 }).squareRoot())
+            }
+        }
+        return result
+    }
+
+    /// Mean projection and shift logit per shift over `samples` augmented samples.
+    private func shiftFeatures<Source: TrainingSource>(of source: Source) throws -> (projection: [[Float]], shiftLogit: [[Double]]) {
+        let shifts = network.spec.numShifts, dim = network.spec.projectionDim, samples = settings.samples
+        var projection = [[Float]](repeating: [Float](repeating: 0, count: source.count * dim), count: shifts)
+        var shiftLogit = [[Double]](repeating: [Double](repeating: 0, count: source.count), count: shifts)
+        let perItem = shifts * samples
+        let itemsPerChunk = max(1, settings.batchSize / perItem)
+        let base = SeededGenerator(seed: settings.seed ^ 0xE7A1)
+        try forEachChunk(of: source.count, chunk: itemsPerChunk) { range in
+            // Layout: item-major, then shift, then sample.
+            let input = fill(source.shape, count: range.count * perItem, threads: settings.dataThreads) { slotIndex, slot in
+                let item = range.lowerBound + slotIndex / perItem
+                let shift = (slotIndex % perItem) / samples, sample = slotIndex % samples
+                var generator = base.derived(UInt64(item)).derived(UInt64(shift * 1000 + sample))
+                source.writeEvaluationSample(of: item, shift: shift, shifts: shifts, generator: &generator, into: slot)
+            }
+            let out = try network.forward(input, count: range.count * perItem)
+            for local in 0..<range.count {
+                let item = range.lowerBound + local
+                for k in 0..<shifts {
+                    for s in 0..<samples {
+                        let row = local * perItem + k * samples + s
+                        for d in 0..<dim { projection[k][item * dim + d] += out.projection[row * dim + d] / Float(samples) }
+                        shiftLogit[k][item] += Double(out.shiftLogits[row * shifts + k]) / Double(samples)
+                    }
+                }
+            }
+        }
+        return (projection, shiftLogit)
+    }
+}
+
+/// Calls `body` with consecutive ranges of at most `chunk` indices covering 0..<count.
+func forEachChunk(of count: Int, chunk: Int, _ body: (Range<Int>) throws -> Void) rethrows {
+    for start in stride(from: 0, to: count, by: chunk) { try body(start..<min(count, start + chunk)) }
+}
+
+/// A buffer of `count` items of `shape`, item i written by `write(i, slot)`.
+func fill(_ shape: ItemShape, count: Int, threads: Int = 1,
+          _ write: (Int, UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
+    var input = [Float](repeating: 0, count: count * shape.size)
+    input.withUnsafeMutableBufferPointer { buffer in
+        let base = SendablePointer(buffer.baseAddress!)
+        parallelFor(count, threads: threads) { i in
+            write(i, UnsafeMutableBufferPointer(start: base.pointer + i * shape.size, count: shape.size))
+        }
+    }
+    return input
+}
+
+/// Scales a vector to unit length in place and returns its former length.
+@discardableResult
+func normalize(_ v: inout ArraySlice<Float>) -> Double {
+    let norm = Double(v.reduce(0) { $0 + $1 * $1 }).squareRoot()
+    let scale = Float(1 / max(norm, 1e-12))
+    for i in v.indices { v[i] *= scale }
+    return norm
+}
+
+/// For each query row, the largest dot product with any key row (through libtorch's matmul).
+func maxDot(queries: [Float], count: Int, keys: [Float], keyCount: Int, dim: Int) throws -> [Float] {
+    var best = [Float](repeating: 0, count: count)
+    try TorchError.check { err in
+        queries.withUnsafeBufferPointer { q in
+            keys.withUnsafeBufferPointer { k in
+                best.withUnsafeMutableBufferPointer { b in
+                    ct_max_dot(q.baseAddress, Int64(count), k.baseAddress, Int64(keyCount), Int64(dim), b.baseAddress, err)
+                }
+            }
+        }
+    }
+    return best
+}

@@ -1,0 +1,306 @@
+import Dispatch
+import Features
+import Foundation
+
+/// How to train: everything the training loop needs, already validated (see `RunConfig`).
+public struct TrainingSettings: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var optimizer: Optimizer.Kind
+    /// false = the config's `lr_scheduler: null`: a constant learning rate.
+    public var usesCosineSchedule: Bool
+    public var warmupEpochs: Double
+    public var weightDecay: Double
+    public var momentum: Double
+    /// D: shifts per view (1-4).
+    public var shifts: Int
+    public var loss: LossWeights
+    public var seed: UInt64
+    /// Write `epoch_N.pt` every N epochs; 0 = only `best.pt` and `last.pt`.
+    public var saveCheckpointEvery: Int
+    /// Run the evaluation callback every N epochs; 0 = never during training.
+    public var evaluateEvery: Int
+    /// Folder for `best.pt`, `last.pt` and `epoch_N.pt`.
+    public var checkpointFolder: URL
+    /// Threads that prepare the next batch while the network trains on the current one.
+    public var dataThreads: Int
+
+    public init(epochs: Int, batchSize: Int, learningRate: Double, optimizer: Optimizer.Kind, usesCosineSchedule: Bool,
+                warmupEpochs: Double, weightDecay: Double, momentum: Double, shifts: Int, loss: LossWeights, seed: UInt64,
+                saveCheckpointEvery: Int, evaluateEvery: Int, checkpointFolder: URL, dataThreads: Int) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.optimizer = optimizer
+        self.usesCosineSchedule = usesCosineSchedule
+        self.warmupEpochs = warmupEpochs
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.shifts = shifts
+        self.loss = loss
+        self.seed = seed
+        self.saveCheckpointEvery = saveCheckpointEvery
+        self.evaluateEvery = evaluateEvery
+        self.checkpointFolder = checkpointFolder
+        self.dataThreads = dataThreads
+    }
+}
+
+/// What the training loop reports as it goes.
+public enum TrainingEvent: Sendable {
+    /// Training begins (or resumes) at `epoch` of `epochs`, with `batches` batches per epoch.
+    case started(epoch: Int, epochs: Int, batches: Int, items: Int)
+    /// One optimiser step finished.
+    case step(StepReport)
+    /// An epoch finished.
+    case epochFinished(EpochReport)
+    /// An evaluation during training gave these values (e.g. AUROCs).
+    case evaluated(epoch: Int, step: Int, values: [String: Double])
+    /// A checkpoint was written.
+    case checkpointWritten(URL)
+}
+
+/// One step's numbers.
+public struct StepReport: Sendable {
+    public var epoch: Int
+    public var batch: Int
+    public var batches: Int
+    public var globalStep: Int
+    public var learningRate: Double
+    public var loss: LossValues
+    /// Training items (before shifting and view duplication) per second so far this epoch.
+    public var itemsPerSecond: Double
+}
+
+/// One epoch's numbers.
+public struct EpochReport: Sendable {
+    /// 1-based number of the epoch that finished.
+    public var epoch: Int
+    public var epochs: Int
+    public var globalStep: Int
+    public var trainingLoss: LossValues
+    public var validationLoss: LossValues?
+    public var seconds: Double
+    public var itemsPerSecond: Double
+    public var isBest: Bool
+}
+
+/// The outcome of a training run.
+public struct TrainingResult: Sendable {
+    public var epochsCompleted: Int
+    public var steps: Int
+    public var trainingSeconds: Double
+    /// Training items per second over all steps of this run (data preparation included).
+    public var itemsPerSecond: Double
+    public var bestValidationLoss: Double?
+    public var lastCheckpoint: URL
+    public var bestCheckpoint: URL
+    public var modelID: String
+    /// True when `requestStop()` ended the run early; `last.pt` then holds the last finished epoch.
+    public var wasStopped: Bool
+}
+
+/// CSI's training loop: shift-major batches prepared one step ahead on other threads, the one-cycle
+/// schedule stepped every batch, validation loss every epoch, `best`/`last` checkpoints written atomically.
+public final class Trainer {
+    public let network: CSINetwork
+    public let settings: TrainingSettings
+    let optimizer: Optimizer
+    let configJSON: String
+    private let stopLock = NSLock()
+    private var stopRequested = false
+
+    /// Creates a trainer for `network`; `configJSON` (the effective config) is stored in every checkpoint.
+    public init(network: CSINetwork, settings: TrainingSettings, configJSON: String) throws {
+        precondition(settings.batchSize > 0 && settings.epochs >= 0 && (1...4).contains(settings.shifts))
+        self.network = network
+        self.settings = settings
+        self.configJSON = configJSON
+        optimizer = try Optimizer(network: network, kind: settings.optimizer, learningRate: settings.learningRate,
+                                  weightDecay: settings.weightDecay, momentum: settings.momentum)
+    }
+
+    /// Asks the loop to stop before its next step (safe from a signal-handling thread). Work since the
+    /// last finished epoch is dropped; `resume` continues from there.
+    public func requestStop() { stopLock.withLock { stopRequested = true } }
+
+    private var isStopRequested: Bool { stopLock.withLock { stopRequested } }
+
+    /// Where the checkpoint of each kind goes.
+    public var lastCheckpoint: URL { settings.checkpointFolder.appendingPathComponent("last.pt") }
+    public var bestCheckpoint: URL { settings.checkpointFolder.appendingPathComponent("best.pt") }
+
+    /// Trains on `train` (validation loss on `validation` when given), resuming from `last.pt` when
+    /// `resume` is set. `evaluate` runs every `evaluateEvery` epochs. `observe` sees every event.
+    public func run<Train: TrainingSource, Validation: TrainingSource>(
+        train: Train, validation: Validation?, resume: Bool,
+        evaluate: ((CSINetwork, Int) throws -> [String: Double])? = nil,
+        observe: (TrainingEvent) -> Void
+    ) throws -> TrainingResult {
+        precondition(train.count > 0, "no training items")
+        let batchesPerEpoch = (train.count + settings.batchSize - 1) / settings.batchSize
+        let schedule = LearningRateSchedule(
+            peak: settings.learningRate, totalSteps: settings.epochs * batchesPerEpoch,
+            warmupSteps: Int((settings.warmupEpochs * Double(batchesPerEpoch)).rounded()),
+            isConstant: !settings.usesCosineSchedule)
+        var state = try resume ? resumedState() : RunState(modelID: UUID().uuidString)
+        observe(.started(epoch: state.epoch, epochs: settings.epochs, batches: batchesPerEpoch, items: train.count))
+        let runStart = DispatchTime.now()
+        let prefetcher = BatchPrefetcher(source: train, shifts: settings.shifts, threads: settings.dataThreads)
+
+        var trainedItems = 0
+        epochs: while state.epoch < settings.epochs && !isStopRequested {
+            let epochStart = DispatchTime.now()
+            let batches = epochBatches(epoch: state.epoch, count: train.count)
+            prefetcher.request(items: batches[0], generator: stepGenerator(state.step))
+            var epochLoss = LossValues()
+            for (index, items) in batches.enumerated() {
+                let batch = prefetcher.take()
+                if isStopRequested { break epochs }
+                if index + 1 < batches.count {
+                    prefetcher.request(items: batches[index + 1], generator: stepGenerator(state.step + 1))
+                }
+                let lr = schedule.learningRate(at: state.step)
+                optimizer.setLearningRate(lr)
+                let loss = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss)
+                epochLoss.accumulate(loss, weight: Double(items.count) / Double(train.count))
+                state.step += 1
+                trainedItems += items.count
+                let elapsed = seconds(since: epochStart)
+                let done = batches[...index].reduce(0) { $0 + $1.count }
+                observe(.step(StepReport(epoch: state.epoch + 1, batch: index + 1, batches: batches.count,
+                                         globalStep: state.step, learningRate: lr, loss: loss,
+                                         itemsPerSecond: Double(done) / max(elapsed, 1e-9))))
+            }
+            let epochSeconds = seconds(since: epochStart)
+            state.epoch += 1
+            let validationLoss = try validation.flatMap { $0.count > 0 ? try self.validationLoss($0) : nil }
+            let criterion = (validationLoss ?? epochLoss).total
+            let isBest = state.best.map { criterion < $0 } ?? true
+            if isBest { state.best = criterion }
+            try writeCheckpoints(state: state, isBest: isBest, observe: observe)
+            observe(.epochFinished(EpochReport(epoch: state.epoch, epochs: settings.epochs, globalStep: state.step,
+                                               trainingLoss: epochLoss, validationLoss: validationLoss,
+                                               seconds: epochSeconds, itemsPerSecond: Double(train.count) / epochSeconds,
+                                               isBest: isBest)))
+            if let evaluate, settings.evaluateEvery > 0, state.epoch % settings.evaluateEvery == 0 {
+                observe(.evaluated(epoch: state.epoch, step: state.step, values: try evaluate(network, state.epoch)))
+            }
+        }
+        let total = seconds(since: runStart)
+        if !FileManager.default.fileExists(atPath: lastCheckpoint.path) && !isStopRequested {
+            try writeCheckpoints(state: state, isBest: true, observe: observe)
+        }
+        return TrainingResult(epochsCompleted: state.epoch, steps: state.step, trainingSeconds: total,
+                              itemsPerSecond: Double(trainedItems) / max(total, 1e-9), bestValidationLoss: state.best,
+                              lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
+                              wasStopped: isStopRequested)
+    }
+
+    /// Items per second of the model alone: repeated steps on one prepared batch, no data work.
+    /// Trains the network, so call it on a throwaway network.
+    public func modelOnlyItemsPerSecond<Source: TrainingSource>(source: Source, steps: Int) throws -> Double {
+        let items = Array(0..<min(settings.batchSize, source.count))
+        let batch = ShiftMajorBatch.make(source: source, items: items, shifts: settings.shifts,
+                                         generator: SeededGenerator(seed: settings.seed), threads: settings.dataThreads)
+        optimizer.setLearningRate(settings.learningRate / 25)
+        _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss)  // warm-up: allocations, oneDNN primitives
+        let start = DispatchTime.now()
+        for _ in 0..<steps { _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss) }
+        return Double(steps * items.count) / seconds(since: start)
+    }
+
+    // MARK: - Pieces of the loop
+
+    private struct RunState {
+        var modelID: String
+        var epoch = 0
+        var step = 0
+        var best: Double?
+    }
+
+    private func resumedState() throws -> RunState {
+        let meta = try Checkpoint.metadata(at: lastCheckpoint)
+        guard meta.spec == network.spec else {
+            throw TorchError(code: .mismatch, message: "cannot resume from \(lastCheckpoint.path): it holds a \(meta.spec.architecture) scale \(meta.spec.scale) network with \(meta.spec.numShifts) shifts, the config asks for \(network.spec.architecture) scale \(network.spec.scale) with \(network.spec.numShifts)")
+        }
+        try Checkpoint.loadWeights(into: network, optimizer: optimizer, from: lastCheckpoint)
+        return RunState(modelID: meta.modelID, epoch: meta.epoch, step: meta.step, best: meta.bestValidationLoss)
+    }
+
+    /// The epoch's batches of item indices: a seeded shuffle that depends only on seed and epoch, so
+    /// a resumed run sees the same order as an uninterrupted one.
+    private func epochBatches(epoch: Int, count: Int) -> [[Int]] {
+        var generator = SeededGenerator(seed: settings.seed).derived(UInt64(epoch))
+        let order = Array(0..<count).shuffled(using: &generator)
+        return stride(from: 0, to: count, by: settings.batchSize).map { Array(order[$0..<min(count, $0 + settings.batchSize)]) }
+    }
+
+    private func stepGenerator(_ step: Int) -> SeededGenerator {
+        SeededGenerator(seed: settings.seed ^ 0xDA7A).derived(UInt64(step))
+    }
+
+    /// Mean validation loss with a fixed generator, so epochs are compared on the same views.
+    private func validationLoss<Source: TrainingSource>(_ source: Source) throws -> LossValues {
+        var mean = LossValues()
+        for start in stride(from: 0, to: source.count, by: settings.batchSize) {
+            let items = Array(start..<min(source.count, start + settings.batchSize))
+            let batch = ShiftMajorBatch.make(source: source, items: items, shifts: settings.shifts,
+                                             generator: SeededGenerator(seed: settings.seed ^ 0x7A11).derived(UInt64(start)),
+                                             threads: settings.dataThreads)
+            mean.accumulate(try network.evalLoss(batch, loss: settings.loss), weight: Double(items.count) / Double(source.count))
+        }
+        return mean
+    }
+
+    private func writeCheckpoints(state: RunState, isBest: Bool, observe: (TrainingEvent) -> Void) throws {
+        let meta = CheckpointMetadata(modelID: state.modelID, spec: network.spec, epoch: state.epoch, step: state.step,
+                                      bestValidationLoss: state.best, config: configJSON)
+        var targets = [lastCheckpoint]
+        if isBest { targets.append(bestCheckpoint) }
+        if settings.saveCheckpointEvery > 0, state.epoch % settings.saveCheckpointEvery == 0 {
+            targets.append(settings.checkpointFolder.appendingPathComponent("epoch_\(state.epoch).pt"))
+        }
+        for url in targets {
+            try Checkpoint.save(network: network, optimizer: optimizer, metadata: meta, to: url)
+            observe(.checkpointWritten(url))
+        }
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+/// Prepares the next batch on a background queue while the current one trains.
+final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
+    private let source: Source
+    private let shifts: Int
+    private let threads: Int
+    private let queue = DispatchQueue(label: "tunescore.batches")
+    private let ready = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var batches: [TrainingBatch] = []
+
+    init(source: Source, shifts: Int, threads: Int) {
+        self.source = source
+        self.shifts = shifts
+        self.threads = threads
+    }
+
+    /// Starts building a batch; batches come out of `take()` in request order.
+    func request(items: [Int], generator: SeededGenerator) {
+        queue.async { [self] in
+            let batch = ShiftMajorBatch.make(source: source, items: items, shifts: shifts, generator: generator, threads: threads)
+            lock.withLock { batches.append(batch) }
+            ready.signal()
+        }
+    }
+
+    /// Waits for the oldest requested batch.
+    func take() -> TrainingBatch {
+        ready.wait()
+        return lock.withLock { batches.removeFirst() }
+    }
+}

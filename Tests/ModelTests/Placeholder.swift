@@ -1,6 +1,0 @@
-import XCTest
-@testable import Model
-
-final class ModelPlaceholderTests: XCTestCase {
-    func testModuleLoads() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,45 @@
+import Features
+@testable import Model
+
+/// A tiny image source for engine tests: item i is a fixed random 1 x s x s pattern; a view adds a
+/// little noise and rotates by 90° per shift.
+struct SyntheticSource: TrainingSource {
+    let patterns: [[Float]]
+    let side: Int
+
+    init(count: Int, side: Int = 8, seed: UInt64 = 1) {
+        var generator = SeededGenerator(seed: seed)
+        patterns = (0..<count).map { _ in (0..<(side * side)).map { _ in generator.uniform(0, 1) } }
+        self.side = side
+    }
+
+    var count: Int { patterns.count }
+    var shape: ItemShape { ItemShape(channels: 1, height: side, width: side) }
+
+    func writeTrainingViews(of item: Int, shifts: Int, generator: inout SeededGenerator,
+                            into slots: [UnsafeMutableBufferPointer<Float>]) {
+        for (j, slot) in slots.enumerated() {
+            writeEvaluationSample(of: item, shift: j % shifts, shifts: shifts, generator: &generator, into: slot)
+        }
+    }
+
+    func writeCleanInput(of item: Int, into slot: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<slot.count { slot[i] = patterns[item][i] }
+    }
+
+    func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+                               into slot: UnsafeMutableBufferPointer<Float>) {
+        for y in 0..<side {
+            for x in 0..<side {
+                // Rotating the sampling position by 90° per shift.
+                var (sy, sx) = (y, x)
+                for _ in 0..<shift { (sy, sx) = (side - 1 - sx, sy) }
+                slot[y * side + x] = patterns[item][sy * side + sx] + 0.05 * generator.gaussian()
+            }
+        }
+    }
+}
+
+func tinySpec(shifts: Int = 2) -> NetworkSpec {
+    NetworkSpec(architecture: "small_resnet", scale: 1, inputChannels: 1, inputHeight: 8, inputWidth: 8, numShifts: shifts)
+}
