@@ -256,3 +256,14 @@ public final class Optimizer: @unchecked Sendable {
     /// Sets the learning rate of every parameter group.
     public func setLearningRate(_ lr: Double) { ct_optimizer_set_lr(handle, lr) }
 }
+
+extension TorchRuntime {
+    /// libgomp reads OMP_WAIT_POLICY only when the process starts, and spinning OpenMP threads slow a
+    /// busy 2-core machine several times over. When the variable is unset, this sets it and re-executes
+    /// the same binary with the same arguments; it returns only when no relaunch was needed (or possible).
+    public static func relaunchWithPassiveOpenMPIfNeeded() {
+        guard getenv("OMP_WAIT_POLICY") == nil else { return }
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+    }
+}

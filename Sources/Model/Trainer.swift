@@ -67,6 +67,8 @@ public struct StepReport: Sendable {
     public var batch: Int
     public var batches: Int
     public var globalStep: Int
+    /// Items of this epoch trained so far.
+    public var itemsDone: Int
     public var learningRate: Double
     public var loss: LossValues
     /// Training items (before shifting and view duplication) per second so far this epoch.
@@ -91,7 +93,8 @@ public struct TrainingResult: Sendable {
     public var epochsCompleted: Int
     public var steps: Int
     public var trainingSeconds: Double
-    /// Training items per second over all steps of this run (data preparation included).
+    /// Training items per second of the step loop (batch preparation included; validation,
+    /// checkpoints and evaluations excluded), over this run's steps.
     public var itemsPerSecond: Double
     public var bestValidationLoss: Double?
     public var lastCheckpoint: URL
@@ -150,6 +153,7 @@ public final class Trainer {
         let prefetcher = BatchPrefetcher(source: train, shifts: settings.shifts, threads: settings.dataThreads)
 
         var trainedItems = 0
+        var loopSeconds = 0.0
         epochs: while state.epoch < settings.epochs && !isStopRequested {
             let epochStart = DispatchTime.now()
             let batches = epochBatches(epoch: state.epoch, count: train.count)
@@ -170,10 +174,11 @@ public final class Trainer {
                 let elapsed = seconds(since: epochStart)
                 let done = batches[...index].reduce(0) { $0 + $1.count }
                 observe(.step(StepReport(epoch: state.epoch + 1, batch: index + 1, batches: batches.count,
-                                         globalStep: state.step, learningRate: lr, loss: loss,
+                                         globalStep: state.step, itemsDone: done, learningRate: lr, loss: loss,
                                          itemsPerSecond: Double(done) / max(elapsed, 1e-9))))
             }
             let epochSeconds = seconds(since: epochStart)
+            loopSeconds += epochSeconds
             state.epoch += 1
             let validationLoss = try validation.flatMap { $0.count > 0 ? try self.validationLoss($0) : nil }
             let criterion = (validationLoss ?? epochLoss).total
@@ -193,7 +198,7 @@ public final class Trainer {
             try writeCheckpoints(state: state, isBest: true, observe: observe)
         }
         return TrainingResult(epochsCompleted: state.epoch, steps: state.step, trainingSeconds: total,
-                              itemsPerSecond: Double(trainedItems) / max(total, 1e-9), bestValidationLoss: state.best,
+                              itemsPerSecond: Double(trainedItems) / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
                               lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
                               wasStopped: isStopRequested)
     }

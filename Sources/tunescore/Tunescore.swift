@@ -1,6 +1,17 @@
 import ArgumentParser
+import Model
 
 @main
 struct Tunescore: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Learns your taste from music you like and ranks new music by fit.")
+    static let configuration = CommandConfiguration(
+        abstract: "Learns your taste from music you like and ranks new music by how well it fits.",
+        version: "0.1.0",
+        subcommands: [Train.self, Evaluate.self, Bench.self]
+    )
+
+    static func main() {
+        TorchRuntime.relaunchWithPassiveOpenMPIfNeeded()
+        TorchRuntime.configureThreads()
+        main(nil)
+    }
 }

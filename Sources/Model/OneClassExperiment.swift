@@ -1,0 +1,119 @@
+import Dispatch
+import Features
+import Foundation
+
+/// What a one-class run measured: detection quality and speed.
+public struct OneClassReport: Codable, Sendable {
+    public var dataset: String
+    public var targetClass: Int
+    public var className: String
+    public var epochs: Int
+    public var trainItems: Int
+    public var validationItems: Int
+    public var testItems: Int
+    public var aurocNorm: Double?
+    public var aurocCSI: Double?
+    public var trainingSeconds: Double
+    /// Training items per second of the whole loop (data preparation included).
+    public var trainingItemsPerSecond: Double
+    /// Training items per second of optimiser steps alone on a prepared batch, measured in the same run.
+    public var modelOnlyItemsPerSecond: Double?
+    /// trainingItemsPerSecond / modelOnlyItemsPerSecond.
+    public var loopEfficiency: Double?
+    public var evaluationSeconds: Double
+    public var threads: Int
+    public var checkpoint: String
+}
+
+/// The data of a one-class run: training items (split into train and validation), the test items
+/// with their in-class flags.
+public struct OneClassData<Source: TrainingSource>: Sendable {
+    public var train: SubsetSource<Source>
+    public var validation: SubsetSource<Source>
+    public var test: Source
+    public var testIsInClass: [Bool]
+    public var className: String
+
+    /// The training items CSI's score is calibrated on: `eval_train_items` of them (0 = all), seeded.
+    public func reference(limit: Int, seed: UInt64) -> SubsetSource<Source> {
+        guard limit > 0, limit < train.count else { return train }
+        var generator = SeededGenerator(seed: seed ^ 0x4EF)
+        let picked = Array(0..<train.count).shuffled(using: &generator).prefix(limit).sorted()
+        return SubsetSource(train.base, indices: picked.map { train.indices[$0] })
+    }
+}
+
+extension OneClassData where Source == ImageSource {
+    /// CIFAR-10's one-class protocol for `config.targetClass`: its 5000 training images (minus the
+    /// validation split) and all 10000 test images.
+    public static func cifar10(config: RunConfig) throws -> OneClassData<ImageSource> {
+        let split = try CIFAR10.oneClassSplit(at: config.dataPath, targetClass: config.targetClass)
+        let stats = split.train.channelStatistics()
+        let mean = (config.datasetMean ?? stats.mean).map(Float.init), std = (config.datasetStd ?? stats.std).map(Float.init)
+        let augmentation = ImageAugmentation(height: config.inputImageSize[0], width: config.inputImageSize[1], mean: mean, std: std)
+        let all = ImageSource(images: split.train, augmentation: augmentation)
+        let (train, validation) = validationSplit(count: all.count, fraction: config.validationFraction, seed: UInt64(config.seed))
+        return OneClassData(train: SubsetSource(all, indices: train), validation: SubsetSource(all, indices: validation),
+                            test: ImageSource(images: split.test, augmentation: augmentation),
+                            testIsInClass: split.testIsInClass, className: CIFAR10.classNames[config.targetClass])
+    }
+}
+
+/// Trains and evaluates a CSI model on one-class data.
+public struct OneClassExperiment<Source: TrainingSource>: Sendable {
+    public let config: RunConfig
+    public let data: OneClassData<Source>
+
+    public init(config: RunConfig, data: OneClassData<Source>) {
+        self.config = config
+        self.data = data
+    }
+
+    /// Both AUROCs of `network` on the test items.
+    public func aurocs(of network: CSINetwork) throws -> (norm: Double?, csi: Double?) {
+        let scorer = try CSIScorer(network: network, reference: data.reference(limit: config.evalTrainItems, seed: UInt64(config.seed)),
+                                   settings: config.scoringSettings)
+        let scores = try scorer.scores(data.test)
+        return (AUROC.area(scores: scores.norm, isPositive: data.testIsInClass),
+                AUROC.area(scores: scores.csi, isPositive: data.testIsInClass))
+    }
+
+    /// Trains (resuming when asked), logging to `log`, evaluating every `eval_test_step` epochs.
+    public func train(resume: Bool, log: TrainingLog, measureModelOnly: Bool = false,
+                      trainer hook: ((Trainer) -> Void)? = nil) throws -> (TrainingResult, Double?) {
+        TorchRuntime.seed(UInt64(config.seed))
+        let network = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels))
+        let trainer = try Trainer(network: network, settings: config.trainingSettings, configJSON: config.json())
+        hook?(trainer)
+        var modelOnly: Double?
+        if measureModelOnly {
+            let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: config.trainingSettings, configJSON: "{}")
+            modelOnly = try probe.modelOnlyItemsPerSecond(source: data.train, steps: 10)
+            log.note(String(format: "model-only step throughput: %.1f items/s", modelOnly ?? 0))
+        }
+        let result = try trainer.run(train: data.train, validation: data.validation, resume: resume,
+                                     evaluate: { network, _ in
+                                         let (norm, csi) = try self.aurocs(of: network)
+                                         return ["auroc_norm": norm ?? .nan, "auroc_csi": csi ?? .nan]
+                                     },
+                                     observe: log.record)
+        return (result, modelOnly)
+    }
+
+    /// Trains from scratch, measures model-only throughput in the same run, evaluates `best.pt`.
+    public func benchmark(log: TrainingLog) throws -> OneClassReport {
+        let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true)
+        let start = DispatchTime.now()
+        let (network, _) = try Checkpoint.load(from: result.bestCheckpoint)
+        let (norm, csi) = try aurocs(of: network)
+        let evaluationSeconds = seconds(since: start)
+        log.note("AUROC norm \(norm.map { String(format: "%.4f", $0) } ?? "n/a"), csi \(csi.map { String(format: "%.4f", $0) } ?? "n/a")")
+        return OneClassReport(
+            dataset: config.datasetName.rawValue, targetClass: config.targetClass, className: data.className,
+            epochs: result.epochsCompleted, trainItems: data.train.count, validationItems: data.validation.count,
+            testItems: data.test.count, aurocNorm: norm, aurocCSI: csi, trainingSeconds: result.trainingSeconds,
+            trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
+            loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, evaluationSeconds: evaluationSeconds,
+            threads: TorchRuntime.threads, checkpoint: result.bestCheckpoint.path)
+    }
+}

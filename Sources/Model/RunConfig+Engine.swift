@@ -1,0 +1,87 @@
+import Foundation
+
+extension RunConfig {
+    /// The network this config asks for, for inputs of `channels` channels.
+    public func networkSpec(channels: Int) -> NetworkSpec {
+        NetworkSpec(architecture: modelName.rawValue, scale: modelScale, inputChannels: channels,
+                    inputHeight: inputImageSize[0], inputWidth: inputImageSize[1], numShifts: duplicationFactor)
+    }
+
+    /// The loss weights and temperature for the engine.
+    public var engineLossWeights: LossWeights {
+        LossWeights(sim: lossWeights.similarity, shift: lossWeights.shift, cls: lossWeights.classification,
+                    norm: lossWeights.norm, temperature: temperature)
+    }
+
+    /// The training loop's settings.
+    public var trainingSettings: TrainingSettings {
+        TrainingSettings(
+            epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+            optimizer: Model.Optimizer.Kind(rawValue: optimizer.rawValue) ?? .adamw,
+            usesCosineSchedule: lrScheduler != nil, warmupEpochs: Double(warmupEpochs), weightDecay: weightDecay,
+            momentum: momentum, shifts: duplicationFactor, loss: engineLossWeights, seed: UInt64(seed),
+            saveCheckpointEvery: saveCheckpointEpochs, evaluateEvery: evalTestStep,
+            checkpointFolder: URL(fileURLWithPath: effectiveCheckpointDirectory),
+            dataThreads: max(1, workerCount))
+    }
+
+    /// CSI scoring settings: `eval_samples` augmented samples, batched like training.
+    public var scoringSettings: ScoringSettings {
+        ScoringSettings(samples: evalSamples, batchSize: max(64, batchSize * 2 * duplicationFactor), seed: UInt64(seed),
+                        dataThreads: max(1, workerCount))
+    }
+}
+
+/// Everything a training run leaves in `log_dir`: the effective config, a text log, TensorBoard
+/// scalars, and the progress bar on stderr.
+public final class TrainingLog: @unchecked Sendable {
+    let log: RunLog
+    let events: EventWriter
+    var progress: ProgressReporter?
+    private var itemsDone = 0
+
+    /// Creates `directory`, writes `config.json` into it and opens the log and event files.
+    public init(directory: String, config: RunConfig) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try config.json().write(toFile: (directory as NSString).appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        log = try RunLog(directory: directory)
+        events = try EventWriter(directory: directory)
+    }
+
+    /// Writes a line to the text log (and nothing else).
+    public func note(_ line: String) { log.write(line) }
+
+    /// Handles one training event.
+    public func record(_ event: TrainingEvent) {
+        switch event {
+        case let .started(epoch, epochs, batches, items):
+            progress = ProgressReporter(totalEpochs: epochs, itemsPerEpoch: items)
+            log.write("training from epoch \(epoch) of \(epochs): \(items) items, \(batches) batches per epoch")
+            progress?.startEpoch(epoch + 1)
+            itemsDone = 0
+        case let .step(report):
+            itemsDone = report.itemsDone
+            progress?.update(itemsDone: itemsDone, loss: report.loss.total)
+            events.add(report.loss.total, tag: "train/loss", step: report.globalStep)
+            events.add(report.loss.sim, tag: "train/loss_sim", step: report.globalStep)
+            events.add(report.loss.shift, tag: "train/loss_shift", step: report.globalStep)
+            events.add(report.learningRate, tag: "train/lr", step: report.globalStep)
+        case let .epochFinished(report):
+            let validation = report.validationLoss.map { String(format: " val %.4f", $0.total) } ?? ""
+            let line = String(format: "epoch %d/%d loss %.4f%@ %.1f items/s %.1fs%@", report.epoch, report.epochs,
+                              report.trainingLoss.total, validation, report.itemsPerSecond, report.seconds,
+                              report.isBest ? " (best)" : "")
+            progress?.finishEpoch(itemsDone: itemsDone, loss: report.trainingLoss.total,
+                                  extra: validation + (report.isBest ? " best" : ""))
+            log.write(line)
+            if let v = report.validationLoss { events.add(v.total, tag: "val/loss", step: report.globalStep) }
+            if report.epoch < report.epochs { progress?.startEpoch(report.epoch + 1) }
+            itemsDone = 0
+        case let .evaluated(epoch, step, values):
+            for (name, value) in values.sorted(by: { $0.key < $1.key }) { events.add(value, tag: "test/\(name)", step: step) }
+            log.write("epoch \(epoch) test: " + values.sorted(by: { $0.key < $1.key }).map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: ", "))
+        case let .checkpointWritten(url):
+            log.write("checkpoint \(url.path)")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Model
+
+extension Tunescore {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measures speed and accuracy; prints JSON with --json.",
+            subcommands: [CIFAR10Benchmark.self, Step.self]
+        )
+    }
+}
+
+extension Tunescore.Bench {
+    struct CIFAR10Benchmark: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cifar10",
+            abstract: "CIFAR-10 one-class benchmark: trains on one class, tests on all 10000 test images.")
+
+        @Option(help: "Folder holding cifar-10-batches-bin (make it with ../shared/data/cifar10.sh DIR).")
+        var data: String
+
+        @OptionGroup var options: ConfigOptions
+
+        @Option(help: "In-distribution class, 0-9 (0 = airplane).")
+        var targetClass: Int?
+
+        @Option(help: "Epochs (overrides the config).")
+        var epochs: Int?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            var extra: [String: Any] = ["path_data": data, "dataset_name": "cifar10"]
+            if let targetClass { extra["target_class"] = targetClass }
+            if let epochs { extra["epochs"] = epochs }
+            let config = try options.load(purpose: .training, extra: extra)
+            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config))
+            let report = try experiment.benchmark(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config))
+            try printReport(report, json: json)
+        }
+    }
+
+    struct Step: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Model-only training and inference throughput on a random batch.")
+
+        @Option(help: "Architecture: resnet, efficientnet or small_resnet.") var architecture = "small_resnet"
+        @Option(help: "Model scale (resnet 0-5, efficientnet 0-8, small_resnet 0-1).") var scale = 1
+        @Option(help: "Input channels.") var channels = 3
+        @Option(help: "Input height and width.") var size = 32
+        @Option(help: "Shifts per view (duplication_factor, 1-4).") var shifts = 4
+        @Option(help: "Items per batch (each becomes 2 x shifts inputs).") var batchSize = 32
+        @Option(help: "Steps to time.") var steps = 10
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard (1...4).contains(shifts) else { throw ValidationError("--shifts must be 1-4") }
+            guard steps > 0, batchSize > 0, size > 0, channels > 0 else { throw ValidationError("--steps, --batch-size, --size and --channels must be positive") }
+        }
+
+        func run() throws {
+            let spec = NetworkSpec(architecture: architecture, scale: scale, inputChannels: channels, inputHeight: size,
+                                   inputWidth: size, numShifts: shifts)
+            let result = try StepBenchmark.run(spec: spec, batchSize: batchSize, steps: steps)
+            try printReport(result, json: json)
+        }
+    }
+}
+
+/// Prints a benchmark result as pretty JSON (always JSON: --json only decides compact vs pretty).
+func printReport<T: Encodable>(_ value: T, json: Bool) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
