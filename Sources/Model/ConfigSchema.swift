@@ -1,0 +1,122 @@
+import Foundation
+
+extension RunConfig {
+    /// Every key, in the order the effective config and the table list them. The seed's training
+    /// and evaluation keys come first, ours after `evaluation_mode`.
+    public static let schema: [ConfigKey] = [
+        .choice("dataset_name", \.datasetName,
+                "Data set: cifar10 (one-class benchmark), mtt (MagnaTagATune 5-genre subset), custom (own music), genres (the shared 3-style collection)."),
+        .choice("model_name", \.modelName, "Network family; model_scale picks the size."),
+        .integer("model_scale", \.modelScale, 0...8,
+                 "Size: resnet 0–4 = ResNet-18/34/50/101/152, 5 = ResNet-18 for small inputs; efficientnet 0–7 = B0–B7, 8 = B0 for small inputs; small_resnet 0–1."),
+        imageSizeKey,
+        .integer("epochs", \.epochs, 1...1_000_000, "Training epochs (all of them are run)."),
+        .integer("batchsize", \.batchSize, 1...65_536, "Items per batch; a batch holds 2·duplication_factor views of each."),
+        .number("val_size", \.validationFraction, Interval(lower: 0, upper: 1, isUpperOpen: true),
+                "Fraction of the in-class training items held out for validation."),
+        .optionalPath("path_checkpoint", \.checkpointPath,
+                      "Training: folder for the best/last checkpoints (null = log_dir). Evaluation: the checkpoint file."),
+        .number("lr", \.learningRate, Interval(lower: 0, upper: 10, isLowerOpen: true), "Peak learning rate."),
+        .choice("transforms", \.transforms, "Augmentation pipeline: image (cifar10) or audio (music data sets)."),
+        .integer("save_checkpoint_epochs", \.saveCheckpointEpochs, 1...Int.max, "Write the last checkpoint every this many epochs."),
+        .integer("eval_test_step", \.evalTestStep, 1...Int.max,
+                 "Evaluate on the test set every this many epochs; larger than epochs = only at the end."),
+        .choice("optimizer", \.optimizer, "Optimiser: adamw, sgd (momentum), lars (CSI's)."),
+        .optionalChoice("lr_scheduler", \.lrScheduler,
+                        "cosine = warm-up from lr/25 over warmup_epochs, then cosine decay, stepped per batch; null = constant lr."),
+        .number("weight_decay", \.weightDecay, Interval(lower: 0, upper: 1), "Weight decay (not applied to BatchNorm and biases)."),
+        .optionalPath("log_dir", \.logDirectory,
+                      "Folder for train.log, TensorBoard events, the effective config; null = logs/<dataset>_<model>_scale<k>_lr<lr>."),
+        .flag("deterministic_run", \.isDeterministic, "Same seed, same run: fixed random streams and deterministic kernels."),
+        .integer("seed", \.seed, 0...Int.max, "Seed of every random stream of the run."),
+        .integer("target_class", \.targetClass, 0...Int.max,
+                 "The in-distribution class: cifar10 0–9 (0 = airplane), mtt 0–4, genres 0–2."),
+        .integer("duplication_factor", \.duplicationFactor, 1...4,
+                 "D, the number of shifts (rotations by k·90° or noise levels); 1 = no shift."),
+        .optionalPath("model_weights", \.modelWeights,
+                      refused: ["imagenet": "ImageNet weights cannot be had offline; give a checkpoint path or null"],
+                      "Checkpoint to start from, or null to train from scratch."),
+        .choice("device", \.device,
+                refused: ["cuda": "this build is CPU-only; set device to \"cpu\"",
+                          "mps": "this build is CPU-only; set device to \"cpu\""],
+                "Where the network runs; this build is CPU-only."),
+        .integer("warmup_epochs", \.warmupEpochs, 0...1_000_000, "Epochs of learning-rate warm-up (at most epochs)."),
+        .integer("num_workers", \.workerCount, 0...256, "Threads preparing batches; 0 = one per core."),
+        .path("path_data", \.dataPath,
+              "Data folder (dataset mode; for cifar10 the folder holding cifar-10-batches-bin, or that folder itself), or the image/audio file to score."),
+        statisticsKey("dataset_mean", \.datasetMean,
+                      "Per-channel mean for normalisation (3 numbers for images, 1 for audio); null = computed from the target class's training items."),
+        statisticsKey("dataset_std", \.datasetStd,
+                      "Per-channel standard deviation, like dataset_mean; null = computed."),
+        lossWeightsKey,
+        .integer("sample_rate", \.sampleRate, 1000...192_000, "Audio is resampled to this rate (Hz) after mixing to mono."),
+        .integer("sample_len", \.sampleLength, 1024...10_000_000, "Samples per audio excerpt (43740 at 16 kHz = 2.73 s)."),
+        .choice("evaluation_mode", \.evaluationMode, "Evaluate a whole data set, or score one image or audio file."),
+        .number("temperature", \.temperature, Interval(lower: 0, upper: 10, isLowerOpen: true), "NT-Xent temperature."),
+        .number("momentum", \.momentum, Interval(lower: 0, upper: 1, isUpperOpen: true), "Momentum of sgd and lars."),
+        .integer("eval_samples", \.evalSamples, 1...64,
+                 "CSI score: augmented samples averaged per item and shift."),
+        .integer("eval_train_items", \.evalTrainItems, 0...Int.max,
+                 "CSI score: training items used as the reference set (0 = all)."),
+        .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),
+    ]
+
+    private static let imageSizeKey = ConfigKey(
+        name: "input_img_size", type: "[int, int]", range: "8…4096 each", help: "Network input [height, width].",
+        apply: { config, raw, _ in
+            let size = try JSONRead.integers(raw)
+            guard size.count == 2 else { throw ValueProblem(.outOfRange, "needs [height, width], got \(size.count) numbers") }
+            guard size.allSatisfy({ (8...4096).contains($0) }) else {
+                throw ValueProblem(.outOfRange, "each side must be in 8…4096, got \(size)")
+            }
+            config.inputImageSize = size
+        },
+        value: { .array($0.inputImageSize.map(JSONValue.integer)) })
+
+    private static func statisticsKey(
+        _ name: String, _ path: WritableKeyPath<RunConfig, [Double]?> & Sendable, _ help: String
+    ) -> ConfigKey {
+        ConfigKey(
+            name: name, type: "[number]|null", range: "3 numbers (image) or 1 (audio)", help: help,
+            apply: { config, raw, _ in
+                if JSONRead.isNull(raw) { config[keyPath: path] = nil; return }
+                let values = try JSONRead.numbers(raw)
+                guard [1, 3].contains(values.count), values.allSatisfy({ $0.isFinite && abs($0) < 1e6 }) else {
+                    throw ValueProblem(.outOfRange, "needs 1 or 3 finite numbers, got \(values.count)")
+                }
+                config[keyPath: path] = values
+            },
+            value: { $0[keyPath: path].map { .array($0.map(JSONValue.number)) } ?? .null })
+    }
+
+    /// The names of the loss weights, in order, with where each lives in `LossWeights`.
+    private static let lossWeightNames: [(String, WritableKeyPath<LossWeights, Double> & Sendable)] = [
+        ("weight_sim", \.similarity), ("weight_shift", \.shift), ("weight_cls", \.classification), ("weight_norm", \.norm),
+    ]
+
+    private static let lossWeightsKey = ConfigKey(
+        name: "loss_weights", type: "object", range: "weight_sim, weight_shift, weight_cls, weight_norm ≥ 0",
+        help: "Weights of the NT-Xent, shift, class and norm loss terms; missing weights keep their values; 0 = term off.",
+        apply: { config, raw, _ in
+            guard let object = raw as? [String: Any] else {
+                throw ValueProblem(.wrongType, "expected an object {\"weight_sim\": …}, got \(JSONRead.describe(raw))")
+            }
+            let names = lossWeightNames.map(\.0)
+            for name in object.keys.sorted() where !names.contains(name) {
+                let hint = nearest(to: name, among: names).map { "; did you mean '\($0)'?" } ?? ""
+                throw ValueProblem(.unknownKey(suggestion: nearest(to: name, among: names)), "unknown key\(hint)", subkey: name)
+            }
+            for (name, path) in lossWeightNames {
+                guard let value = object[name] else { continue }
+                do {
+                    let weight = try JSONRead.number(value)
+                    guard weight >= 0, weight.isFinite else { throw ValueProblem(.outOfRange, "must be ≥ 0, got \(weight)") }
+                    config.lossWeights[keyPath: path] = weight
+                } catch var problem as ValueProblem {
+                    problem.subkey = name
+                    throw problem
+                }
+            }
+        },
+        value: { config in .object(lossWeightNames.map { ($0.0, .number(config.lossWeights[keyPath: $0.1])) }) })
+}
