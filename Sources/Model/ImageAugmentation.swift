@@ -78,13 +78,18 @@ public struct ImageAugmentation: Sendable {
     /// The test-time view: the image (already `height × width`) normalised, nothing else.
     public func testView(of image: [Float]) -> [Float] {
         precondition(image.count == viewSize, "test images must already have the network's input size")
-        let plane = height * width
         var out = image
+        out.withUnsafeMutableBufferPointer { normalize($0) }
+        return out
+    }
+
+    /// Normalises an image of the network's input size in place with the per-channel mean and std.
+    public func normalize(_ image: UnsafeMutableBufferPointer<Float>) {
+        let plane = height * width
         for c in 0..<3 {
             let m = mean[c], inverse = 1 / std[c]
-            for i in (c * plane)..<((c + 1) * plane) { out[i] = (out[i] - m) * inverse }
+            for i in (c * plane)..<((c + 1) * plane) { image[i] = (image[i] - m) * inverse }
         }
-        return out
     }
 
     // MARK: Geometry

@@ -8,8 +8,8 @@ extension RunConfig {
     }
 
     /// The loss weights and temperature for the engine.
-    public var engineLossWeights: LossWeights {
-        LossWeights(sim: lossWeights.similarity, shift: lossWeights.shift, cls: lossWeights.classification,
+    public var engineLossWeights: Model.LossWeights {
+        Model.LossWeights(sim: lossWeights.similarity, shift: lossWeights.shift, cls: lossWeights.classification,
                     norm: lossWeights.norm, temperature: temperature)
     }
 
