@@ -90,8 +90,7 @@ public struct AudioAugmentation: Sendable {
         case .polarity:
             Self.invertPolarity(&excerpt)
         case .noise:
-            let scale = generator.uniform(s.noiseScale.lowerBound, s.noiseScale.upperBound)
-            addGaussianNoise(to: &excerpt, standardDeviation: scale * standardDeviation(of: excerpt), using: &generator)
+            addRelativeNoise(to: &excerpt, scaleRange: s.noiseScale, using: &generator)
         case .gain:
             Self.applyGain(&excerpt, decibels: generator.uniform(s.gainDecibels.lowerBound, s.gainDecibels.upperBound))
         case .filter:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// CSI's distributional shifts for audio: shift `k` of `shiftCount` adds Gaussian noise of a level that
 /// identifies `k`, and the model learns to tell the levels apart.
 ///
@@ -26,8 +28,7 @@ public struct AudioShift: Sendable {
     /// Shift 0 leaves the excerpt untouched and draws nothing.
     public func apply(shift k: Int, to excerpt: inout [Float], using generator: inout SeededGenerator) {
         guard let range = noiseScaleRange(shift: k) else { return }
-        let scale = generator.uniform(range.lowerBound, range.upperBound)
-        addGaussianNoise(to: &excerpt, standardDeviation: scale * standardDeviation(of: excerpt), using: &generator)
+        addRelativeNoise(to: &excerpt, scaleRange: range, using: &generator)
     }
 
     /// `excerpt` with shift `k` applied.
@@ -36,6 +37,13 @@ public struct AudioShift: Sendable {
         apply(shift: k, to: &copy, using: &generator)
         return copy
     }
+}
+
+/// Adds Gaussian noise of std `u · std(samples)`, `u` drawn uniformly from `scaleRange` (CSI's noise shifts
+/// and CLMR's `Noise`, whose "snr" is this `u`).
+func addRelativeNoise(to samples: inout [Float], scaleRange: ClosedRange<Float>, using generator: inout SeededGenerator) {
+    let scale = generator.uniform(scaleRange.lowerBound, scaleRange.upperBound)
+    addGaussianNoise(to: &samples, standardDeviation: scale * standardDeviation(of: samples), using: &generator)
 }
 
 /// Sample standard deviation with Bessel's correction, as `torch.std`; 0 for fewer than two samples.
@@ -50,6 +58,23 @@ func standardDeviation(of samples: [Float]) -> Float {
 }
 
 /// Adds zero-mean Gaussian noise of `standardDeviation` to every sample.
+///
+/// Marsaglia's polar method in Float, using both normals of each accepted pair and two 24-bit uniforms from
+/// each 64-bit draw: about three times faster than calling `gaussian()` per sample, which matters because
+/// every shifted copy of every training item needs one normal per sample.
 func addGaussianNoise(to samples: inout [Float], standardDeviation: Float, using generator: inout SeededGenerator) {
-    for i in samples.indices { samples[i] += standardDeviation * generator.gaussian() }
+    samples.withUnsafeMutableBufferPointer { s in
+        var i = 0
+        while i < s.count {
+            let bits = generator.next()
+            let u = Float(UInt32(truncatingIfNeeded: bits) >> 8) * (2.0 / 16_777_216) - 1
+            let v = Float(UInt32(truncatingIfNeeded: bits >> 32) >> 8) * (2.0 / 16_777_216) - 1
+            let r = u * u + v * v
+            guard r < 1, r > 0 else { continue }
+            let factor = (-2 * log(r) / r).squareRoot() * standardDeviation
+            s[i] += u * factor
+            if i + 1 < s.count { s[i + 1] += v * factor }
+            i += 2
+        }
+    }
 }

@@ -60,8 +60,7 @@ public final class MelSpectrogram: Sendable {
 
     /// One normalised log-mel spectrogram per excerpt, spread over `workers` threads.
     public func logMels(_ excerpts: [[Float]], workers: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[Float]] {
-        let batch = logMelBatch(excerpts, workers: workers)
-        return (0..<excerpts.count).map { Array(batch[($0 * valuesPerExcerpt)..<(($0 + 1) * valuesPerExcerpt)]) }
+        splitBatch(logMelBatch(excerpts, workers: workers))
     }
 
     /// The spectrograms of `excerpts` in one contiguous buffer, `[excerpt][band][frame]`, ready to be a
@@ -79,9 +78,7 @@ public final class MelSpectrogram: Sendable {
     /// for scoring. A remainder shorter than an excerpt is dropped; a track shorter than one excerpt yields a
     /// single excerpt padded with silence, so every track can be scored.
     public func logMels(track: [Float], workers: Int = ProcessInfo.processInfo.activeProcessorCount) -> [[Float]] {
-        let batch = logMelBatch(track: track, workers: workers)
-        let count = batch.count / valuesPerExcerpt
-        return (0..<count).map { Array(batch[($0 * valuesPerExcerpt)..<(($0 + 1) * valuesPerExcerpt)]) }
+        splitBatch(logMelBatch(track: track, workers: workers))
     }
 
     /// Like `logMels(track:workers:)` but in one contiguous `[excerpt][band][frame]` buffer.
@@ -96,6 +93,10 @@ public final class MelSpectrogram: Sendable {
                 (destination.baseAddress! + available).update(repeating: 0, count: length - available)
             }
         }
+    }
+
+    private func splitBatch(_ batch: [Float]) -> [[Float]] {
+        stride(from: 0, to: batch.count, by: valuesPerExcerpt).map { Array(batch[$0..<($0 + valuesPerExcerpt)]) }
     }
 
     /// Number of excerpts `logMels(track:)` cuts from a track of `trackLength` samples.

@@ -10,7 +10,9 @@ public struct SoxError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// The failing call and libsox's text for the code.
     public var description: String {
-        "\(operation) failed: \(String(cString: sox_strerror(code))) (code \(code))"
+        // Option parsers and flows report a bad argument or a failed stream only as SOX_EOF.
+        let reason = code == SOX_EOF.rawValue ? "invalid option or failed stream" : String(cString: sox_strerror(code))
+        return "\(operation) failed: \(reason) (libsox code \(code))"
     }
 }
 

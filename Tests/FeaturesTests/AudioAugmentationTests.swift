@@ -103,4 +103,32 @@ final class AudioAugmentationTests: XCTestCase {
         var generator = SeededGenerator(seed: 1)
         XCTAssertEqual(try AudioAugmentation(settings: settings).augmented(music(), using: &generator), music())
     }
+
+    func testConcurrentAugmentationMatchesSerial() throws {
+        var settings = AudioAugmentation.Settings()
+        settings.pitchProbability = 1
+        settings.reverbProbability = 1
+        let pipeline = AudioAugmentation(settings: settings)
+        let root = SeededGenerator(seed: 21)
+        let input = music()
+        let serial = try (0..<8).map { i -> [Float] in
+            var generator = root.derived(UInt64(i))
+            return try pipeline.augmented(input, using: &generator)
+        }
+        let results = ResultSlots(count: 8)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            var generator = root.derived(UInt64(i))
+            results.store(i, try? pipeline.augmented(input, using: &generator))
+        }
+        XCTAssertEqual(results.values, serial.map { Optional($0) })
+    }
+}
+
+/// Collects results from concurrent workers.
+private final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [[Float]?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func store(_ index: Int, _ value: [Float]?) { lock.withLock { slots[index] = value } }
+    var values: [[Float]?] { lock.withLock { slots } }
 }
