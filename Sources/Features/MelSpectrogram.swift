@@ -89,7 +89,7 @@ public final class MelSpectrogram: Sendable {
             track.withUnsafeBufferPointer { source in
                 let start = index * length
                 let available = min(length, source.count - start)
-                destination.baseAddress!.update(from: source.baseAddress! + start, count: available)
+                if available > 0 { destination.baseAddress!.update(from: source.baseAddress! + start, count: available) }
                 (destination.baseAddress! + available).update(repeating: 0, count: length - available)
             }
         }

@@ -92,6 +92,7 @@ final class MelSpectrogramTests: XCTestCase {
         let images = t.logMels(track: short)
         XCTAssertEqual(images.count, 1)
         XCTAssertEqual(images[0], t.logMel(short + Array(repeating: 0, count: t.excerptLength - 20_000)))
+        XCTAssertEqual(t.logMels(track: []), [Array(repeating: 0, count: t.valuesPerExcerpt)])
     }
 
     func testBatchMatchesSingleAndIsThreadCountIndependent() {
