@@ -1,0 +1,149 @@
+import Foundation
+
+/// The random audio augmentations applied to every training view (CLMR's set), each step with its own
+/// probability, every draw taken from the caller's `SeededGenerator` so a seed fixes the result.
+///
+/// Steps run in CLMR's order: polarity inversion, noise, gain, high-or-low pass, delay, pitch shift, reverb.
+/// Every step keeps the excerpt's length exactly. Pitch shift and reverb are libsox's own `pitch` + `rate`
+/// and `reverb` effects (see `SoxEffects`), the implementation CLMR uses, so the augmented audio matches the
+/// reference's rather than approximating it; they cost a few milliseconds per 2.7 s excerpt.
+public struct AudioAugmentation: Sendable {
+    /// One augmentation step.
+    public enum Step: String, CaseIterable, Sendable, Codable {
+        case polarity, noise, gain, filter, delay, pitch, reverb
+    }
+
+    /// Probabilities and parameter ranges. Defaults are the reference's (method.md, "Training item (audio)");
+    /// noise and delay are CLMR's additions with CLMR's values.
+    public struct Settings: Sendable, Equatable, Codable {
+        /// Probability of inverting the polarity.
+        public var polarityProbability = 0.8
+        /// Probability of adding Gaussian noise of std `u · std(excerpt)`, `u` uniform in `noiseScale`.
+        public var noiseProbability = 0.01
+        public var noiseScale: ClosedRange<Float> = 1e-4...1e-2
+        /// Probability of a gain change, uniform in `gainDecibels`.
+        public var gainProbability = 0.4
+        public var gainDecibels: ClosedRange<Float> = -6...0
+        /// Probability of filtering; then high- or low-pass with equal chance, integer cutoff in Hz.
+        public var filterProbability = 0.8
+        public var highPassCutoff: ClosedRange<Int> = 200...1200
+        public var lowPassCutoff: ClosedRange<Int> = 2200...4000
+        /// Probability of adding a delayed copy at `delayVolume`, delay a multiple of `delayStepMilliseconds`
+        /// in `delayMilliseconds`, then halving the sum (CLMR's `Delay`).
+        public var delayProbability = 0.3
+        public var delayMilliseconds: ClosedRange<Int> = 200...500
+        public var delayStepMilliseconds = 50
+        public var delayVolume: Float = 0.5
+        /// Probability of a pitch shift by integer cents in `pitchCents`.
+        public var pitchProbability = 0.4
+        public var pitchCents: ClosedRange<Int> = -500...500
+        /// Probability of reverb; reverberance, HF damping and room scale each an integer in `reverbParameter`.
+        public var reverbProbability = 0.4
+        public var reverbParameter: ClosedRange<Int> = 0...99
+
+        /// The defaults.
+        public init() {}
+
+        /// Probability that `step` is applied.
+        public func probability(of step: Step) -> Double {
+            switch step {
+            case .polarity: polarityProbability
+            case .noise: noiseProbability
+            case .gain: gainProbability
+            case .filter: filterProbability
+            case .delay: delayProbability
+            case .pitch: pitchProbability
+            case .reverb: reverbProbability
+            }
+        }
+    }
+
+    /// Sample rate of the excerpts in Hz.
+    public let sampleRate: Int
+    /// Probabilities and ranges.
+    public let settings: Settings
+
+    /// An augmentation pipeline for audio at `sampleRate`.
+    public init(sampleRate: Int = 16_000, settings: Settings = Settings()) {
+        self.sampleRate = sampleRate
+        self.settings = settings
+    }
+
+    /// Applies each step with its probability, in order. Throws only if libsox fails (pitch or reverb).
+    public func apply(to excerpt: inout [Float], using generator: inout SeededGenerator) throws(SoxError) {
+        for step in Step.allCases where generator.chance(settings.probability(of: step)) {
+            try apply(step, to: &excerpt, using: &generator)
+        }
+    }
+
+    /// `excerpt` augmented by `apply(to:using:)`.
+    public func augmented(_ excerpt: [Float], using generator: inout SeededGenerator) throws(SoxError) -> [Float] {
+        var copy = excerpt
+        try apply(to: &copy, using: &generator)
+        return copy
+    }
+
+    /// Applies one step unconditionally, drawing its parameters from `generator`.
+    public func apply(_ step: Step, to excerpt: inout [Float], using generator: inout SeededGenerator) throws(SoxError) {
+        let s = settings
+        switch step {
+        case .polarity:
+            Self.invertPolarity(&excerpt)
+        case .noise:
+            addRelativeNoise(to: &excerpt, scaleRange: s.noiseScale, using: &generator)
+        case .gain:
+            Self.applyGain(&excerpt, decibels: generator.uniform(s.gainDecibels.lowerBound, s.gainDecibels.upperBound))
+        case .filter:
+            let filter = generator.chance(0.5)
+                ? BiquadFilter.highPass(cutoff: Double(generator.integer(in: s.highPassCutoff)), sampleRate: sampleRate)
+                : BiquadFilter.lowPass(cutoff: Double(generator.integer(in: s.lowPassCutoff)), sampleRate: sampleRate)
+            filter.apply(to: &excerpt)
+        case .delay:
+            let steps = (s.delayMilliseconds.upperBound - s.delayMilliseconds.lowerBound) / s.delayStepMilliseconds
+            let milliseconds = s.delayMilliseconds.lowerBound + s.delayStepMilliseconds * generator.integer(in: 0...steps)
+            Self.addDelay(&excerpt, milliseconds: milliseconds, volume: s.delayVolume, sampleRate: sampleRate)
+        case .pitch:
+            let cents = generator.integer(in: s.pitchCents)
+            if cents != 0 { excerpt = try SoxEffects.pitchShifted(excerpt, cents: cents, sampleRate: sampleRate) }
+        case .reverb:
+            let reverberance = generator.integer(in: s.reverbParameter)
+            let damping = generator.integer(in: s.reverbParameter)
+            let roomScale = generator.integer(in: s.reverbParameter)
+            excerpt = try SoxEffects.reverberated(
+                excerpt, reverberance: reverberance, damping: damping, roomScale: roomScale, sampleRate: sampleRate)
+        }
+    }
+
+    // MARK: - Deterministic building blocks
+
+    /// Negates every sample.
+    public static func invertPolarity(_ samples: inout [Float]) {
+        for i in samples.indices { samples[i] = -samples[i] }
+    }
+
+    /// Scales by `decibels` (amplitude factor 10^(dB/20)).
+    public static func applyGain(_ samples: inout [Float], decibels: Float) {
+        let factor = Float(pow(10, Double(decibels) / 20))
+        for i in samples.indices { samples[i] *= factor }
+    }
+
+    /// Mixes in a copy delayed by `milliseconds` at `volume` and halves the sum, as CLMR's `Delay`:
+    /// `(x[n] + volume · x[n - d]) / 2`, with silence before the start.
+    public static func addDelay(_ samples: inout [Float], milliseconds: Int, volume: Float, sampleRate: Int) {
+        let offset = milliseconds * sampleRate / 1000
+        // Walk backwards so x[n - d] is still the original sample when it is read.
+        for n in samples.indices.reversed() {
+            let delayed = n >= offset ? samples[n - offset] : 0
+            samples[n] = (samples[n] + volume * delayed) / 2
+        }
+    }
+}
+
+extension SeededGenerator {
+    /// A uniform integer in `range`. Computed here rather than with `Int.random(in:using:)` so the sequence
+    /// cannot change with the standard library's algorithm; the modulo bias is below 2^-50 for these ranges.
+    mutating func integer(in range: ClosedRange<Int>) -> Int {
+        let span = UInt64(range.upperBound - range.lowerBound) + 1
+        return range.lowerBound + Int(next() % span)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Triangular mel filters on the HTK scale, stored sparsely: each band keeps only the FFT bins it touches.
+///
+/// Built exactly as `torchaudio.functional.melscale_fbanks(..., norm=None, mel_scale="htk")`: band edges are
+/// evenly spaced in mel between `minFrequency` and `maxFrequency`, filters are unnormalised triangles over
+/// linearly spaced bin frequencies. Bands narrower than one bin can be all zero, as in torchaudio.
+public struct MelFilterbank: Sendable {
+    /// Number of mel bands.
+    public let bandCount: Int
+    /// Number of FFT bins the filters are defined over (`fftSize / 2 + 1`).
+    public let binCount: Int
+
+    /// First bin of band `m`.
+    let firstBin: [Int]
+    /// Offset of band `m`'s weights in `weights`; band `m` covers `weightStart[m + 1] - weightStart[m]` bins.
+    let weightStart: [Int]
+    let weights: [Float]
+
+    /// The HTK mel value of a frequency in Hz: 2595 · log10(1 + f / 700).
+    public static func mel(ofHertz hertz: Double) -> Double {
+        2595 * log10(1 + hertz / 700)
+    }
+
+    /// The frequency in Hz of an HTK mel value.
+    public static func hertz(ofMel mel: Double) -> Double {
+        700 * (pow(10, mel / 2595) - 1)
+    }
+
+    /// Band edges in Hz: `bandCount + 2` points, evenly spaced in mel; band `m` rises from edge `m`, peaks at
+    /// edge `m + 1` and falls to zero at edge `m + 2`.
+    public static func bandEdges(bandCount: Int, minFrequency: Double, maxFrequency: Double) -> [Double] {
+        let low = mel(ofHertz: minFrequency), high = mel(ofHertz: maxFrequency)
+        return (0..<(bandCount + 2)).map { i in
+            hertz(ofMel: low + (high - low) * Double(i) / Double(bandCount + 1))
+        }
+    }
+
+    /// Builds `bandCount` filters for an FFT of `fftSize` points at `sampleRate`.
+    public init(bandCount: Int, fftSize: Int, sampleRate: Int, minFrequency: Double = 0, maxFrequency: Double? = nil) {
+        let binCount = fftSize / 2 + 1
+        let nyquist = Double(sampleRate) / 2
+        let edges = Self.bandEdges(
+            bandCount: bandCount, minFrequency: minFrequency, maxFrequency: maxFrequency ?? nyquist)
+        // torchaudio spaces bin frequencies with linspace(0, sr/2, n_freqs), in float32.
+        let binFrequencies = (0..<binCount).map { Double(Float(nyquist * Double($0) / Double(binCount - 1))) }
+        var firstBin: [Int] = [], weightStart: [Int] = [0], weights: [Float] = []
+        for m in 0..<bandCount {
+            let left = edges[m], centre = edges[m + 1], right = edges[m + 2]
+            var bandWeights: [Float] = [], first = -1
+            for (k, f) in binFrequencies.enumerated() {
+                let rising = (f - left) / (centre - left)
+                let falling = (right - f) / (right - centre)
+                let weight = max(0, min(rising, falling))
+                if weight > 0 {
+                    if first < 0 { first = k }
+                    // Bins inside a band are contiguous, so zero weights between first and last cannot occur.
+                    bandWeights.append(Float(weight))
+                }
+            }
+            firstBin.append(max(first, 0))
+            weights += bandWeights
+            weightStart.append(weights.count)
+        }
+        self.bandCount = bandCount
+        self.binCount = binCount
+        self.firstBin = firstBin
+        self.weightStart = weightStart
+        self.weights = weights
+    }
+
+    /// The dense filter matrix, `[bin][band]` row-major like torchaudio's, for tests and inspection.
+    public func denseMatrix() -> [Float] {
+        var dense = [Float](repeating: 0, count: binCount * bandCount)
+        for m in 0..<bandCount {
+            for (i, w) in weights[weightStart[m]..<weightStart[m + 1]].enumerated() {
+                dense[(firstBin[m] + i) * bandCount + m] = w
+            }
+        }
+        return dense
+    }
+
+    /// Writes the energy of each band of one power spectrum to `output[m * stride]`.
+    @inline(__always)
+    func apply(power: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, stride: Int) {
+        weights.withUnsafeBufferPointer { w in
+            for m in 0..<bandCount {
+                let start = weightStart[m], end = weightStart[m + 1]
+                let bins = power + firstBin[m] - start
+                var sum: Float = 0
+                for i in start..<end { sum += w[i] * bins[i] }
+                output[m * stride] = sum
+            }
+        }
+    }
+}
