@@ -18,7 +18,7 @@ extension RunConfig {
                       "Training: folder for the best/last checkpoints (null = log_dir). Evaluation: the checkpoint file."),
         .number("lr", \.learningRate, Interval(lower: 0, upper: 10, isLowerOpen: true), "Peak learning rate."),
         .choice("transforms", \.transforms, "Augmentation pipeline: image (cifar10) or audio (music data sets)."),
-        .integer("save_checkpoint_epochs", \.saveCheckpointEpochs, 1...Int.max, "Write the last checkpoint every this many epochs."),
+        .integer("save_checkpoint_epochs", \.saveCheckpointEpochs, 1...Int.max, "Write last.pt every this many epochs (and after the final one); best.pt is written whenever the validation loss improves."),
         .integer("eval_test_step", \.evalTestStep, 1...Int.max,
                  "Evaluate on the test set every this many epochs; larger than epochs = only at the end."),
         .choice("optimizer", \.optimizer, "Optimiser: adamw, sgd (momentum), lars (CSI's)."),

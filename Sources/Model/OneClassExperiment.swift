@@ -79,7 +79,8 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
     }
 
     /// Trains (resuming when asked), logging to `log`, evaluating every `eval_test_step` epochs.
-    public func train(resume: Bool, log: TrainingLog, measureModelOnly: Bool = false,
+    /// `evaluateDuringTraining` false skips the `eval_test_step` evaluations (a benchmark evaluates once, at the end).
+    public func train(resume: Bool, log: TrainingLog, measureModelOnly: Bool = false, evaluateDuringTraining: Bool = true,
                       trainer hook: ((Trainer) -> Void)? = nil) throws -> (TrainingResult, Double?) {
         TorchRuntime.seed(UInt64(config.seed))
         let network = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels))
@@ -88,21 +89,21 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
         var modelOnly: Double?
         if measureModelOnly {
             let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: config.trainingSettings, configJSON: "{}")
-            modelOnly = try probe.modelOnlyItemsPerSecond(source: data.train, steps: 10)
+            modelOnly = try probe.modelOnlyItemsPerSecond(source: data.train, steps: 20)
             log.note(String(format: "model-only step throughput: %.1f items/s", modelOnly ?? 0))
         }
         let result = try trainer.run(train: data.train, validation: data.validation, resume: resume,
-                                     evaluate: { network, _ in
+                                     evaluate: evaluateDuringTraining ? { network, _ in
                                          let (norm, csi) = try self.aurocs(of: network)
                                          return ["auroc_norm": norm ?? .nan, "auroc_csi": csi ?? .nan]
-                                     },
+                                     } : nil,
                                      observe: log.record)
         return (result, modelOnly)
     }
 
     /// Trains from scratch, measures model-only throughput in the same run, evaluates `best.pt`.
     public func benchmark(log: TrainingLog) throws -> OneClassReport {
-        let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true)
+        let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
         let start = DispatchTime.now()
         let (network, _) = try Checkpoint.load(from: result.bestCheckpoint)
         let (norm, csi) = try aurocs(of: network)

@@ -22,13 +22,16 @@ extension RunConfig {
             momentum: momentum, shifts: duplicationFactor, loss: engineLossWeights, seed: UInt64(seed),
             saveCheckpointEvery: saveCheckpointEpochs, evaluateEvery: evalTestStep,
             checkpointFolder: URL(fileURLWithPath: effectiveCheckpointDirectory),
-            dataThreads: max(1, workerCount))
+            dataThreads: dataThreads)
     }
+
+    /// Threads preparing batches: `num_workers`, or one per core when it is 0.
+    var dataThreads: Int { workerCount > 0 ? workerCount : ProcessInfo.processInfo.activeProcessorCount }
 
     /// CSI scoring settings: `eval_samples` augmented samples, batched like training.
     public var scoringSettings: ScoringSettings {
         ScoringSettings(samples: evalSamples, batchSize: max(64, batchSize * 2 * duplicationFactor), seed: UInt64(seed),
-                        dataThreads: max(1, workerCount))
+                        dataThreads: dataThreads)
     }
 }
 

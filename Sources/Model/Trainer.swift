@@ -17,11 +17,11 @@ public struct TrainingSettings: Sendable {
     public var shifts: Int
     public var loss: LossWeights
     public var seed: UInt64
-    /// Write `epoch_N.pt` every N epochs; 0 = only `best.pt` and `last.pt`.
+    /// Write `last.pt` every N epochs (and after the final one).
     public var saveCheckpointEvery: Int
     /// Run the evaluation callback every N epochs; 0 = never during training.
     public var evaluateEvery: Int
-    /// Folder for `best.pt`, `last.pt` and `epoch_N.pt`.
+    /// Folder for `best.pt` and `last.pt`.
     public var checkpointFolder: URL
     /// Threads that prepare the next batch while the network trains on the current one.
     public var dataThreads: Int
@@ -124,8 +124,8 @@ public final class Trainer {
                                   weightDecay: settings.weightDecay, momentum: settings.momentum)
     }
 
-    /// Asks the loop to stop before its next step (safe from a signal-handling thread). Work since the
-    /// last finished epoch is dropped; `resume` continues from there.
+    /// Asks the loop to stop before its next step (safe from a signal-handling thread). `last.pt` is
+    /// written for the epoch in progress only if it had finished; `resume` continues from `last.pt`.
     public func requestStop() { stopLock.withLock { stopRequested = true } }
 
     private var isStopRequested: Bool { stopLock.withLock { stopRequested } }
@@ -194,9 +194,6 @@ public final class Trainer {
             }
         }
         let total = seconds(since: runStart)
-        if !FileManager.default.fileExists(atPath: lastCheckpoint.path) && !isStopRequested {
-            try writeCheckpoints(state: state, isBest: true, observe: observe)
-        }
         return TrainingResult(epochsCompleted: state.epoch, steps: state.step, trainingSeconds: total,
                               itemsPerSecond: Double(trainedItems) / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
                               lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
@@ -210,7 +207,7 @@ public final class Trainer {
         let batch = ShiftMajorBatch.make(source: source, items: items, shifts: settings.shifts,
                                          generator: SeededGenerator(seed: settings.seed), threads: settings.dataThreads)
         optimizer.setLearningRate(settings.learningRate / 25)
-        _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss)  // warm-up: allocations, oneDNN primitives
+        for _ in 0..<3 { _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss) }  // warm-up: allocations, oneDNN primitives
         let start = DispatchTime.now()
         for _ in 0..<steps { _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss) }
         return Double(steps * items.count) / seconds(since: start)
@@ -262,11 +259,11 @@ public final class Trainer {
     private func writeCheckpoints(state: RunState, isBest: Bool, observe: (TrainingEvent) -> Void) throws {
         let meta = CheckpointMetadata(modelID: state.modelID, spec: network.spec, epoch: state.epoch, step: state.step,
                                       bestValidationLoss: state.best, config: configJSON)
-        var targets = [lastCheckpoint]
-        if isBest { targets.append(bestCheckpoint) }
-        if settings.saveCheckpointEvery > 0, state.epoch % settings.saveCheckpointEvery == 0 {
-            targets.append(settings.checkpointFolder.appendingPathComponent("epoch_\(state.epoch).pt"))
+        var targets: [URL] = []
+        if state.epoch == settings.epochs || state.epoch % max(1, settings.saveCheckpointEvery) == 0 {
+            targets.append(lastCheckpoint)
         }
+        if isBest { targets.append(bestCheckpoint) }
         for url in targets {
             try Checkpoint.save(network: network, optimizer: optimizer, metadata: meta, to: url)
             observe(.checkpointWritten(url))

@@ -206,7 +206,7 @@ final class EngineTests: XCTestCase {
         let (full, uninterrupted) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 4), configJSON: "{}"), resume: false)
         XCTAssertEqual(full.epochsCompleted, 4)
         XCTAssertEqual(uninterrupted.count, 8)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("epoch_2.pt").path))
+        XCTAssertEqual(try Checkpoint.metadata(at: folder.appendingPathComponent("last.pt")).epoch, 4)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("best.pt").path))
         try FileManager.default.removeItem(at: folder)
 
