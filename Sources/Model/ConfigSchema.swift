@@ -40,7 +40,7 @@ extension RunConfig {
                 refused: ["cuda": "this build is CPU-only; set device to \"cpu\"",
                           "mps": "this build is CPU-only; set device to \"cpu\""],
                 "Where the network runs; this build is CPU-only."),
-        .integer("warmup_epochs", \.warmupEpochs, 0...1_000_000, "Epochs of learning-rate warm-up (at most epochs)."),
+        .integer("warmup_epochs", \.warmupEpochs, 0...1_000_000, "Epochs of learning-rate warm-up; a run shorter than this warms up for all of it."),
         .integer("num_workers", \.workerCount, 0...256, "Threads preparing batches; 0 = one per core."),
         .path("path_data", \.dataPath,
               "Data folder (dataset mode; for cifar10 the folder holding cifar-10-batches-bin, or that folder itself), or the image/audio file to score."),
