@@ -98,6 +98,34 @@ final class ImageAugmentationTests: XCTestCase {
         XCTAssertEqual([pixels[1], pixels[3], pixels[5]], [0.5, 0.5, 0.5], "gray has no hue")
     }
 
+    /// torchvision's adjust_hue written the direct way (HSV with sector branches), to check the fast one.
+    private func referenceHue(_ rgb: (Float, Float, Float), shift: Float) -> (Float, Float, Float) {
+        let (r, g, b) = rgb
+        let maxc = max(r, g, b), minc = min(r, g, b), chroma = maxc - minc
+        guard chroma > 0 else { return rgb }
+        let s = chroma / maxc
+        var h: Float = maxc == r ? (g - b) / chroma : (maxc == g ? 2 + (b - r) / chroma : 4 + (r - g) / chroma)
+        h = h / 6 + shift
+        h -= h.rounded(.down)
+        let sector = Int(h * 6) % 6, f = h * 6 - (h * 6).rounded(.down), v = maxc
+        let (p, q, t) = (v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f)))
+        return [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][sector]
+    }
+
+    func testHueRotationMatchesTheDirectHSVFormula() {
+        let source = randomImage(side: 16, seed: 11)
+        for shift: Float in [-0.1, -0.03, 0.05, 0.1, 0.45] {
+            var pixels = source
+            pixels.withUnsafeMutableBufferPointer { ImageAugmentation.rotateHue($0, plane: 256, by: shift) }
+            for i in 0..<256 {
+                let expected = referenceHue((source[i], source[256 + i], source[512 + i]), shift: shift)
+                XCTAssertEqual(pixels[i], expected.0, accuracy: 1e-5)
+                XCTAssertEqual(pixels[256 + i], expected.1, accuracy: 1e-5)
+                XCTAssertEqual(pixels[512 + i], expected.2, accuracy: 1e-5)
+            }
+        }
+    }
+
     func testHueRotationByZeroKeepsColours() {
         let source = randomImage(side: 4, seed: 9)
         var pixels = source
