@@ -45,11 +45,11 @@ public struct ConfigKey: Sendable {
 extension ConfigKey {
     static func integer(
         _ name: String, _ path: WritableKeyPath<RunConfig, Int> & Sendable,
-        _ range: ClosedRange<Int>, _ help: String
+        _ range: ClosedRange<Int>, shownRange: String? = nil, _ help: String
     ) -> ConfigKey {
         let upper = range.upperBound == Int.max ? "" : String(range.upperBound)
         return ConfigKey(
-            name: name, type: "int", range: "\(range.lowerBound)…\(upper)", help: help,
+            name: name, type: "int", range: shownRange ?? "\(range.lowerBound)…\(upper)", help: help,
             apply: { config, raw, _ in
                 let v = try JSONRead.integer(raw)
                 guard range.contains(v) else {

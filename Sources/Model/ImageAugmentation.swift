@@ -35,6 +35,15 @@ public struct ImageAugmentation: Sendable {
         self.std = std
     }
 
+    /// The augmentation a run's config asks for: its input size, and its `dataset_mean`/`dataset_std`
+    /// or, when those are null, the statistics of `trainingImages` (the target class's training set).
+    public init(config: RunConfig, trainingImages: ImageSet) {
+        let computed = config.datasetMean == nil || config.datasetStd == nil ? trainingImages.channelStatistics() : nil
+        let mean = config.datasetMean ?? computed!.mean, std = config.datasetStd ?? computed!.std
+        self.init(height: config.inputImageSize[0], width: config.inputImageSize[1],
+                  mean: mean.map { Float($0) }, std: std.map { Float($0) })
+    }
+
     /// Values per output view (3·height·width).
     public var viewSize: Int { ImageAugmentation.channels * height * width }
 

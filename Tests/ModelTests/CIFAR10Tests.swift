@@ -1,3 +1,4 @@
+import Features
 import Foundation
 import XCTest
 @testable import Model
@@ -81,6 +82,27 @@ final class CIFAR10Tests: XCTestCase {
         XCTAssertEqual(std[1], 0, accuracy: 1e-6)
         XCTAssertEqual(mean[2], 0.5, accuracy: 1e-12)
         XCTAssertEqual(std[2], 0.5, accuracy: 1e-12)
+    }
+
+    func testValidationSplitIsDisjointAndSeeded() {
+        let set = ImageSet(channels: 3, height: 1, width: 1, pixels: (0..<60).map(UInt8.init), labels: Array(0..<20))
+        var random = SeededGenerator(seed: 5)
+        let (train, validation) = set.split(validationFraction: 0.25, random: &random)
+        XCTAssertEqual(validation.count, 5)
+        XCTAssertEqual(train.count, 15)
+        XCTAssertEqual(Set(train.labels + validation.labels), Set(0..<20))
+        XCTAssertEqual(train.pixels[0..<3], set.pixels[(train.labels[0] * 3)..<(train.labels[0] * 3 + 3)])
+        var again = SeededGenerator(seed: 5)
+        XCTAssertEqual(set.split(validationFraction: 0.25, random: &again).validation.labels, validation.labels)
+    }
+
+    func testAugmentationFromConfigComputesMissingStatistics() throws {
+        let set = ImageSet(channels: 3, height: 1, width: 2, pixels: [0, 255, 51, 51, 0, 0, 255, 255, 51, 51, 255, 255], labels: [0, 0])
+        let computed = ImageAugmentation(config: RunConfig(), trainingImages: set)
+        XCTAssertEqual(computed.mean, [0.75, 0.2, 0.5])
+        XCTAssertEqual(computed.height, 32)
+        let given = try RunConfig().overriding(["dataset_mean=[0.1,0.2,0.3]", "dataset_std=[1,2,3]"], purpose: .inspection)
+        XCTAssertEqual(ImageAugmentation(config: given, trainingImages: set).std, [1, 2, 3])
     }
 
     func testSubsetKeepsOrderAndPixels() {
