@@ -10,7 +10,8 @@ public enum AUROC {
     /// The AUROC of `scores` against `isPositive`, by Mann–Whitney U with average ranks, so tied
     /// scores of a positive and a negative count half. O(n log n).
     /// Returns nil when either class is empty or a score is NaN (no meaningful area).
-    public static func area(scores: [Double], isPositive: [Bool]) -> Double? {
+    public static func area<Score: BinaryFloatingPoint>(scores: [Score], isPositive: [Bool]) -> Double? {
+        let scores = scores.map { Double($0) }
         precondition(scores.count == isPositive.count, "one label per score")
         let positives = isPositive.filter { $0 }.count
         let negatives = scores.count - positives
@@ -30,15 +31,11 @@ public enum AUROC {
         return u / (Double(positives) * Double(negatives))
     }
 
-    /// `area` for Float scores.
-    public static func area(scores: [Float], isPositive: [Bool]) -> Double? {
-        area(scores: scores.map(Double.init), isPositive: isPositive)
-    }
-
     /// The ROC curve from (0, 0) to (1, 1), one point per distinct score from high to low; a run of
     /// tied scores is one step, so the trapezoid area under these points equals `area`.
     /// Empty when either class is empty or a score is NaN.
-    public static func curve(scores: [Double], isPositive: [Bool]) -> [ROCPoint] {
+    public static func curve<Score: BinaryFloatingPoint>(scores: [Score], isPositive: [Bool]) -> [ROCPoint] {
+        let scores = scores.map { Double($0) }
         precondition(scores.count == isPositive.count, "one label per score")
         let positives = Double(isPositive.filter { $0 }.count)
         let negatives = Double(scores.count) - positives

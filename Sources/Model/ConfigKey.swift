@@ -45,35 +45,35 @@ public struct ConfigKey: Sendable {
 extension ConfigKey {
     static func integer(
         _ name: String, _ path: WritableKeyPath<RunConfig, Int> & Sendable,
-        _ range: ClosedRange<Int>, _ help: String
+        _ range: ClosedRange<Int>, shownRange: String? = nil, _ help: String
     ) -> ConfigKey {
-        let upper = range.upperBound == Int.max ? "" : String(range.upperBound)
-        return ConfigKey(
-            name: name, type: "int", range: "\(range.lowerBound)…\(upper)", help: help,
-            apply: { config, raw, _ in
-                let v = try JSONRead.integer(raw)
-                guard range.contains(v) else {
-                    throw ValueProblem(.outOfRange, "must be in \(range.lowerBound)…\(upper), got \(v)")
-                }
-                config[keyPath: path] = v
-            },
-            value: { .integer($0[keyPath: path]) })
+        let allowed = "\(range.lowerBound)…" + (range.upperBound == Int.max ? "" : String(range.upperBound))
+        return checked(name, path, type: "int", allowed: allowed, shown: shownRange ?? allowed, help: help,
+                       read: JSONRead.integer, isAllowed: range.contains, json: JSONValue.integer)
     }
 
     static func number(
         _ name: String, _ path: WritableKeyPath<RunConfig, Double> & Sendable,
         _ interval: Interval, _ help: String
     ) -> ConfigKey {
+        checked(name, path, type: "number", allowed: interval.text, shown: interval.text, help: help,
+                read: JSONRead.number, isAllowed: interval.contains, json: JSONValue.number)
+    }
+
+    /// A single value: `read` checks its type, `isAllowed` its range (`allowed` says which in errors).
+    private static func checked<V: Sendable>(
+        _ name: String, _ path: WritableKeyPath<RunConfig, V> & Sendable, type: String, allowed: String, shown: String,
+        help: String, read: @escaping @Sendable (Any) throws -> V, isAllowed: @escaping @Sendable (V) -> Bool,
+        json: @escaping @Sendable (V) -> JSONValue
+    ) -> ConfigKey {
         ConfigKey(
-            name: name, type: "number", range: interval.text, help: help,
+            name: name, type: type, range: shown, help: help,
             apply: { config, raw, _ in
-                let v = try JSONRead.number(raw)
-                guard interval.contains(v) else {
-                    throw ValueProblem(.outOfRange, "must be in \(interval.text), got \(v)")
-                }
+                let v = try read(raw)
+                guard isAllowed(v) else { throw ValueProblem(.outOfRange, "must be in \(allowed), got \(v)") }
                 config[keyPath: path] = v
             },
-            value: { .number($0[keyPath: path]) })
+            value: { json($0[keyPath: path]) })
     }
 
     static func flag(_ name: String, _ path: WritableKeyPath<RunConfig, Bool> & Sendable, _ help: String) -> ConfigKey {

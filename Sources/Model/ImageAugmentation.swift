@@ -35,6 +35,15 @@ public struct ImageAugmentation: Sendable {
         self.std = std
     }
 
+    /// The augmentation a run's config asks for: its input size, and its `dataset_mean`/`dataset_std`
+    /// or, when those are null, the statistics of `trainingImages` (the target class's training set).
+    public init(config: RunConfig, trainingImages: ImageSet) {
+        let computed = config.datasetMean == nil || config.datasetStd == nil ? trainingImages.channelStatistics() : nil
+        let mean = config.datasetMean ?? computed!.mean, std = config.datasetStd ?? computed!.std
+        self.init(height: config.inputImageSize[0], width: config.inputImageSize[1],
+                  mean: mean.map { Float($0) }, std: std.map { Float($0) })
+    }
+
     /// Values per output view (3·height·width).
     public var viewSize: Int { ImageAugmentation.channels * height * width }
 
@@ -212,91 +221,90 @@ public struct ImageAugmentation: Sendable {
     /// torchvision's ColorJitter: the four adjustments in a random order, each with a factor drawn
     /// from its range; results are clamped to [0, 1] after each step as torchvision does.
     func jitterColours(_ image: UnsafeMutableBufferPointer<Float>, plane: Int, random: inout SeededGenerator) {
-        var order = [0, 1, 2, 3]
-        order.shuffle(using: &random)
-        for step in order {
+        // A random permutation of the four steps without an array allocation (Fisher–Yates on a tuple).
+        var order: (Int, Int, Int, Int) = (0, 1, 2, 3)
+        withUnsafeMutableBytes(of: &order) { raw in
+            let steps = raw.bindMemory(to: Int.self)
+            for i in stride(from: 3, to: 0, by: -1) { steps.swapAt(i, Int.random(in: 0...i, using: &random)) }
+        }
+        for step in [order.0, order.1, order.2, order.3] {
             switch step {
-            case 0:
-                let factor = random.uniform(max(0, 1 - brightness), 1 + brightness)
-                for i in 0..<(3 * plane) { image[i] = min(max(image[i] * factor, 0), 1) }
-            case 1:
-                let factor = random.uniform(max(0, 1 - contrast), 1 + contrast)
-                var sum: Float = 0
-                for i in 0..<plane { sum += ImageAugmentation.luma(image, i, plane) }
-                ImageAugmentation.blend(image, count: 3 * plane, factor: factor) { _ in sum / Float(plane) }
-            case 2:
-                let factor = random.uniform(max(0, 1 - saturation), 1 + saturation)
-                ImageAugmentation.blend(image, count: 3 * plane, factor: factor) { ImageAugmentation.luma(image, $0 % plane, plane) }
-            default:
-                let shift = random.uniform(-hue, hue)
-                ImageAugmentation.rotateHue(image, plane: plane, by: shift)
+            case 0: ImageAugmentation.scale(image, count: 3 * plane, by: random.uniform(max(0, 1 - brightness), 1 + brightness))
+            case 1: ImageAugmentation.adjustContrast(image, plane: plane, factor: random.uniform(max(0, 1 - contrast), 1 + contrast))
+            case 2: ImageAugmentation.adjustSaturation(image, plane: plane, factor: random.uniform(max(0, 1 - saturation), 1 + saturation))
+            default: ImageAugmentation.rotateHue(image, plane: plane, by: random.uniform(-hue, hue))
             }
         }
     }
 
-    /// ITU-R 601 luma of pixel `i`, torchvision's grayscale weights.
-    @inline(__always)
-    static func luma(_ image: UnsafeMutableBufferPointer<Float>, _ i: Int, _ plane: Int) -> Float {
-        0.2989 * image[i] + 0.587 * image[plane + i] + 0.114 * image[2 * plane + i]
+    /// Brightness: every value times `factor`, clamped.
+    static func scale(_ image: UnsafeMutableBufferPointer<Float>, count: Int, by factor: Float) {
+        let p = image.baseAddress!
+        for i in 0..<count { p[i] = clamp(p[i] * factor) }
     }
 
-    /// image = factor·image + (1 − factor)·other, clamped; `other` is read before the pixel changes.
-    @inline(__always)
-    static func blend(_ image: UnsafeMutableBufferPointer<Float>, count: Int, factor: Float, other: (Int) -> Float) {
-        let plane = count / 3
+    /// Contrast: a blend toward the mean luma of the whole image.
+    static func adjustContrast(_ image: UnsafeMutableBufferPointer<Float>, plane: Int, factor: Float) {
+        let p = image.baseAddress!
+        var sum: Float = 0
+        for i in 0..<plane { sum += 0.2989 * p[i] + 0.587 * p[plane + i] + 0.114 * p[2 * plane + i] }
+        let offset = sum / Float(plane) * (1 - factor)
+        for i in 0..<(3 * plane) { p[i] = clamp(p[i] * factor + offset) }
+    }
+
+    /// Saturation: each pixel blended toward its own luma.
+    static func adjustSaturation(_ image: UnsafeMutableBufferPointer<Float>, plane: Int, factor: Float) {
+        let r = image.baseAddress!, g = r + plane, b = r + 2 * plane
         for i in 0..<plane {
-            let o = other(i) * (1 - factor)
-            for c in 0..<3 {
-                let k = c * plane + i
-                image[k] = min(max(image[k] * factor + o, 0), 1)
-            }
+            let offset = (0.2989 * r[i] + 0.587 * g[i] + 0.114 * b[i]) * (1 - factor)
+            r[i] = clamp(r[i] * factor + offset)
+            g[i] = clamp(g[i] * factor + offset)
+            b[i] = clamp(b[i] * factor + offset)
         }
     }
+
+    /// `x` limited to [0, 1]; written with comparisons so the loops vectorise.
+    @inline(__always)
+    static func clamp(_ x: Float) -> Float { x < 0 ? 0 : (x > 1 ? 1 : x) }
 
     /// Every pixel replaced by its luma in all three channels.
     static func makeGray(_ image: UnsafeMutableBufferPointer<Float>, plane: Int) {
+        let r = image.baseAddress!, g = r + plane, b = r + 2 * plane
         for i in 0..<plane {
-            let g = luma(image, i, plane)
-            image[i] = g
-            image[plane + i] = g
-            image[2 * plane + i] = g
+            let y = 0.2989 * r[i] + 0.587 * g[i] + 0.114 * b[i]
+            r[i] = y
+            g[i] = y
+            b[i] = y
         }
     }
 
-    /// Hue rotated by `shift` (a fraction of the colour circle) through HSV, as torchvision's adjust_hue.
+    /// Hue rotated by `shift` (a fraction of the colour circle), as torchvision's adjust_hue
+    /// (RGB → HSV, turn, → RGB). Written without branches (the HSV sector becomes arithmetic), so
+    /// random colours cause no mispredictions and the loop vectorises.
     static func rotateHue(_ image: UnsafeMutableBufferPointer<Float>, plane: Int, by shift: Float) {
+        let r = image.baseAddress!, g = r + plane, b = r + 2 * plane
+        let turn = shift * 6
         for i in 0..<plane {
-            let r = image[i], g = image[plane + i], b = image[2 * plane + i]
-            let maxc = max(r, g, b), minc = min(r, g, b)
-            let chroma = maxc - minc
-            // Gray pixels have no hue to turn.
-            guard chroma > 0 else { continue }
-            let s = chroma / maxc
-            let rc = (maxc - r) / chroma, gc = (maxc - g) / chroma, bc = (maxc - b) / chroma
-            var h: Float
-            if maxc == r { h = bc - gc } else if maxc == g { h = 2 + rc - bc } else { h = 4 + gc - rc }
-            h = h / 6 + shift
-            h -= h.rounded(.down)
-            let v = maxc
-            let sector = h * 6
-            let index = Int(sector) % 6
-            let f = sector - sector.rounded(.down)
-            let p = min(max(v * (1 - s), 0), 1)
-            let q = min(max(v * (1 - s * f), 0), 1)
-            let t = min(max(v * (1 - s * (1 - f)), 0), 1)
-            let (nr, ng, nb): (Float, Float, Float)
-            switch index {
-            case 0: (nr, ng, nb) = (v, t, p)
-            case 1: (nr, ng, nb) = (q, v, p)
-            case 2: (nr, ng, nb) = (p, v, t)
-            case 3: (nr, ng, nb) = (p, q, v)
-            case 4: (nr, ng, nb) = (t, p, v)
-            default: (nr, ng, nb) = (v, p, q)
-            }
-            image[i] = nr
-            image[plane + i] = ng
-            image[2 * plane + i] = nb
+            let red = r[i], green = g[i], blue = b[i]
+            let value = max(red, green, blue)
+            let chroma = value - min(red, green, blue)
+            // Gray pixels (chroma 0) get inverse 0: hue 0, and the output below is `value` unchanged.
+            let inverse: Float = chroma > 0 ? 1 / chroma : 0
+            var hue6 = value == red ? (green - blue) * inverse
+                : (value == green ? 2 + (blue - red) * inverse : 4 + (red - green) * inverse)
+            hue6 += turn
+            hue6 -= 6 * (hue6 * (1.0 / 6)).rounded(.down)
+            r[i] = value - chroma * sectorWeight(5 + hue6)
+            g[i] = value - chroma * sectorWeight(3 + hue6)
+            b[i] = value - chroma * sectorWeight(1 + hue6)
         }
+    }
+
+    /// The HSV → RGB channel weight: with k = (n + 6h) mod 6, min(max(min(k, 4 − k), 0), 1).
+    @inline(__always)
+    static func sectorWeight(_ k: Float) -> Float {
+        let wrapped = k >= 6 ? k - 6 : k
+        return clamp(min(wrapped, 4 - wrapped))
     }
 }
 

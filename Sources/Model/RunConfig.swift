@@ -208,6 +208,10 @@ extension RunConfig {
         return ConfigSource.commandLine.resolve("logs/" + name)
     }
 
+    /// The warm-up really used: `warmup_epochs`, but never longer than the run, so shortening a
+    /// run with `--epochs` does not also need a new warm-up.
+    public var effectiveWarmupEpochs: Int { min(warmupEpochs, epochs) }
+
     /// Where training writes checkpoints: `path_checkpoint`, else the log folder.
     public var effectiveCheckpointDirectory: String { checkpointPath ?? effectiveLogDirectory }
 
@@ -314,9 +318,6 @@ extension RunConfig {
         }
         if let std = datasetStd, std.contains(where: { $0 <= 0 }) {
             throw KeyedProblem("dataset_std", .outOfRange, "every value must be > 0")
-        }
-        if warmupEpochs > epochs {
-            throw KeyedProblem("warmup_epochs", .outOfRange, "must not exceed epochs (\(epochs)), got \(warmupEpochs)")
         }
     }
 

@@ -1,0 +1,21 @@
+import Foundation
+import XCTest
+
+extension XCTestCase {
+    /// A fresh, empty folder for this test, removed when the test ends.
+    func makeTemporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ModelTests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// Writes `text` to `name` inside `directory` and returns the file's URL.
+    @discardableResult
+    func write(_ text: String, to name: String, in directory: URL) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+}
