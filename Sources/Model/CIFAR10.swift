@@ -52,15 +52,6 @@ public struct ImageSet: Sendable {
         return ImageSet(channels: channels, height: height, width: width, pixels: bytes, labels: indices.map { labels[$0] })
     }
 
-    /// The set split at random into (training, validation), the validation part holding
-    /// `round(validationFraction · count)` images; the same generator state gives the same split.
-    public func split(validationFraction: Double, random: inout SeededGenerator) -> (train: ImageSet, validation: ImageSet) {
-        var order = Array(0..<count)
-        order.shuffle(using: &random)
-        let held = Int((validationFraction * Double(count)).rounded())
-        return (subset(Array(order[held...]).sorted()), subset(Array(order[..<held]).sorted()))
-    }
-
     /// Per-channel mean and (population) standard deviation of the pixel values in [0, 1] over all
     /// images, for normalisation when the config gives none.
     public func channelStatistics() -> (mean: [Double], std: [Double]) {

@@ -48,9 +48,7 @@ extension OneClassData where Source == ImageSource {
     /// validation split) and all 10000 test images.
     public static func cifar10(config: RunConfig) throws -> OneClassData<ImageSource> {
         let split = try CIFAR10.oneClassSplit(at: config.dataPath, targetClass: config.targetClass)
-        let stats = split.train.channelStatistics()
-        let mean = (config.datasetMean ?? stats.mean).map(Float.init), std = (config.datasetStd ?? stats.std).map(Float.init)
-        let augmentation = ImageAugmentation(height: config.inputImageSize[0], width: config.inputImageSize[1], mean: mean, std: std)
+        let augmentation = ImageAugmentation(config: config, trainingImages: split.train)
         let all = ImageSource(images: split.train, augmentation: augmentation)
         let (train, validation) = validationSplit(count: all.count, fraction: config.validationFraction, seed: UInt64(config.seed))
         return OneClassData(train: SubsetSource(all, indices: train), validation: SubsetSource(all, indices: validation),

@@ -110,7 +110,7 @@ public struct LossValues: Codable, Equatable, Sendable {
     }
 }
 
-/// A batch of input items with CSI's labels, laid out shift-major (see `ShiftBatch`).
+/// A batch of input items with CSI's labels, laid out shift-major (see `ShiftMajorBatch`).
 public struct TrainingBatch: Sendable {
     public var input: [Float]
     public var count: Int

@@ -85,15 +85,13 @@ final class CIFAR10Tests: XCTestCase {
     }
 
     func testValidationSplitIsDisjointAndSeeded() {
-        let set = ImageSet(channels: 3, height: 1, width: 1, pixels: (0..<60).map(UInt8.init), labels: Array(0..<20))
-        var random = SeededGenerator(seed: 5)
-        let (train, validation) = set.split(validationFraction: 0.25, random: &random)
+        let (train, validation) = validationSplit(count: 20, fraction: 0.25, seed: 5)
         XCTAssertEqual(validation.count, 5)
         XCTAssertEqual(train.count, 15)
-        XCTAssertEqual(Set(train.labels + validation.labels), Set(0..<20))
-        XCTAssertEqual(train.pixels[0..<3], set.pixels[(train.labels[0] * 3)..<(train.labels[0] * 3 + 3)])
-        var again = SeededGenerator(seed: 5)
-        XCTAssertEqual(set.split(validationFraction: 0.25, random: &again).validation.labels, validation.labels)
+        XCTAssertEqual(Set(train + validation), Set(0..<20))
+        XCTAssertEqual(validationSplit(count: 20, fraction: 0.25, seed: 5).validation, validation)
+        XCTAssertNotEqual(validationSplit(count: 20, fraction: 0.25, seed: 6).validation, validation)
+        XCTAssertEqual(validationSplit(count: 20, fraction: 0, seed: 5).validation, [])
     }
 
     func testAugmentationFromConfigComputesMissingStatistics() throws {
