@@ -59,6 +59,10 @@ extension RunConfig {
         .integer("eval_train_items", \.evalTrainItems, 0...Int.max,
                  "CSI score: training items used as the reference set (0 = all)."),
         .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),
+        .integer("excerpts_per_track", \.excerptsPerTrack, 1...10_000,
+                 "Audio training: random excerpts drawn from each track per epoch."),
+        .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,
+                 "Audio scoring: at most this many non-overlapping excerpts per track, evenly spread (0 = all); a track's score is their mean."),
     ]
 
     private static let imageSizeKey = ConfigKey(

@@ -35,11 +35,15 @@ public struct OneClassData<Source: TrainingSource>: Sendable {
     public var className: String
 
     /// The training items CSI's score is calibrated on: `eval_train_items` of them (0 = all), seeded.
-    public func reference(limit: Int, seed: UInt64) -> SubsetSource<Source> {
-        guard limit > 0, limit < train.count else { return train }
+    public func reference(limit: Int, seed: UInt64) -> SubsetSource<SubsetSource<Source>> {
+        OneClassData<SubsetSource<Source>>.limited(train, to: limit, seed: seed)
+    }
+
+    /// At most `limit` items of `source` (0 = all), a seeded choice.
+    public static func limited<Items: TrainingSource>(_ source: Items, to limit: Int, seed: UInt64) -> SubsetSource<Items> {
+        guard limit > 0, limit < source.count else { return SubsetSource(source, indices: Array(0..<source.count)) }
         var generator = SeededGenerator(seed: seed ^ 0x4EF)
-        let picked = Array(0..<train.count).shuffled(using: &generator).prefix(limit).sorted()
-        return SubsetSource(train.base, indices: picked.map { train.indices[$0] })
+        return SubsetSource(source, indices: Array(0..<source.count).shuffled(using: &generator).prefix(limit).sorted())
     }
 }
 

@@ -100,6 +100,8 @@ public struct RunConfig: Sendable {
     public var evalSamples = 4
     public var evalTrainItems = 0
     public var usesTwoCrops = false
+    public var excerptsPerTrack = 8
+    public var maxExcerptsPerTrack = 32
 
     /// Which source last set each key, so a cross-key error names the right file.
     var origins: [String: String] = [:]

@@ -1,0 +1,110 @@
+import Features
+import Foundation
+import LibraryScanner
+
+/// Turns raw excerpts into network inputs: shift (noise level), augmentation, log-mel.
+public struct AudioViewMaker: Sendable {
+    public let mel: MelSpectrogram
+    public let shifts: AudioShift
+    public let augmentation: AudioAugmentation
+    public let excerptLength: Int
+
+    /// - Throws: `ConfigError` on `input_img_size` when it is not the mel image of `sample_len`.
+    public init(config: RunConfig) throws {
+        mel = MelSpectrogram(sampleRate: config.sampleRate, excerptLength: config.sampleLength)
+        guard config.inputImageSize == [mel.bandCount, mel.frameCount] else {
+            throw ConfigError(.outOfRange, key: "input_img_size", source: "config",
+                              message: "audio at sample_len \(config.sampleLength) gives \(mel.bandCount) x \(mel.frameCount) mel images; set input_img_size to [\(mel.bandCount), \(mel.frameCount)]")
+        }
+        shifts = AudioShift(shiftCount: config.duplicationFactor)
+        augmentation = AudioAugmentation(sampleRate: config.sampleRate)
+        excerptLength = config.sampleLength
+    }
+
+    public var shape: ItemShape { ItemShape(channels: 1, height: mel.bandCount, width: mel.frameCount) }
+
+    /// The log-mel image of `excerpt` with shift `shift`, augmented when `augmented`.
+    public func write(_ excerpt: [Float], shift: Int, augmented: Bool, generator: inout SeededGenerator,
+                      into slot: UnsafeMutableBufferPointer<Float>) {
+        var samples = excerpt
+        shifts.apply(shift: shift, to: &samples, using: &generator)
+        if augmented {
+            // A libsox failure on one excerpt should not end a training run: that view stays unaugmented.
+            try? augmentation.apply(to: &samples, using: &generator)
+        }
+        let image = mel.logMel(samples)
+        for i in 0..<slot.count { slot[i] = image[i] }
+    }
+}
+
+/// Music as a CSI training source. An item is an excerpt of a track: at a fixed start (evaluation,
+/// validation, the scoring reference) or, with `start == nil`, at a random start drawn anew each time
+/// (training: every epoch sees other parts of every track).
+public struct AudioExcerpts: TrainingSource {
+    /// One item: which track, and where its excerpt starts (samples), or nil for a random start.
+    public struct Item: Sendable, Hashable {
+        public var track: Int
+        public var start: Int?
+    }
+
+    public let tracks: [AudioTrack]
+    public let pcm: [PCMTrack]
+    public let items: [Item]
+    public let views: AudioViewMaker
+    /// CLMR's way: the two views are different crops of the track.
+    public let usesTwoCrops: Bool
+
+    public init(tracks: [AudioTrack], pcm: [PCMTrack], items: [Item], views: AudioViewMaker, usesTwoCrops: Bool) {
+        precondition(tracks.count == pcm.count)
+        self.tracks = tracks
+        self.pcm = pcm
+        self.items = items
+        self.views = views
+        self.usesTwoCrops = usesTwoCrops
+    }
+
+    public var count: Int { items.count }
+    public var shape: ItemShape { views.shape }
+
+    public func writeTrainingViews(of item: Int, shifts: Int, generator: inout SeededGenerator,
+                                   into slots: [UnsafeMutableBufferPointer<Float>]) {
+        var excerpt = self.excerpt(items[item], generator: &generator)
+        for view in 0..<2 {
+            if view == 1 && usesTwoCrops { excerpt = self.excerpt(items[item], generator: &generator) }
+            for shift in 0..<shifts {
+                views.write(excerpt, shift: shift, augmented: true, generator: &generator, into: slots[view * shifts + shift])
+            }
+        }
+    }
+
+    public func writeCleanInput(of item: Int, into slot: UnsafeMutableBufferPointer<Float>) {
+        var generator = SeededGenerator(seed: UInt64(item))
+        views.write(excerpt(items[item], generator: &generator), shift: 0, augmented: false, generator: &generator, into: slot)
+    }
+
+    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+                                      into slot: UnsafeMutableBufferPointer<Float>) {
+        views.write(excerpt(items[item], generator: &generator), shift: shift, augmented: true, generator: &generator, into: slot)
+    }
+
+    private func excerpt(_ item: Item, generator: inout SeededGenerator) -> [Float] {
+        let track = pcm[item.track]
+        let start = item.start ?? Int(generator.next() % UInt64(max(1, track.count - views.excerptLength + 1)))
+        return track.excerpt(from: start, length: views.excerptLength)
+    }
+
+    /// Items for training: `perTrack` random-start excerpts of every track.
+    public static func randomItems(trackCount: Int, perTrack: Int) -> [Item] {
+        (0..<trackCount).flatMap { t in Array(repeating: Item(track: t, start: nil), count: perTrack) }
+    }
+
+    /// Items for scoring: non-overlapping excerpts of every track, at most `limit` per track (0 = all),
+    /// evenly spread over the track; a track shorter than one excerpt gives one (padded) excerpt.
+    public static func fixedItems(pcm: [PCMTrack], excerptLength: Int, limit: Int) -> [Item] {
+        pcm.enumerated().flatMap { t, track -> [Item] in
+            let available = max(1, track.count / excerptLength)
+            let used = limit > 0 ? min(limit, available) : available
+            return (0..<used).map { k in Item(track: t, start: (k * available / used) * excerptLength) }
+        }
+    }
+}

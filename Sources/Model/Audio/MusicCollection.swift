@@ -1,0 +1,100 @@
+import Dispatch
+import Foundation
+import LibraryScanner
+
+/// A file that could not be used, and why (the run goes on without it).
+public struct SkippedFile: Sendable, CustomStringConvertible {
+    public var path: RawPath
+    public var reason: String
+    public var description: String { "\(path.displayString): \(reason)" }
+}
+
+/// Finding audio tracks in folders and decoding them into the PCM cache.
+public enum MusicCollection {
+    /// Every audio file below `folders` (recognised by content), with its tags, in walk order.
+    /// Files that are not audio or cannot be opened are returned as skipped.
+    public static func tracks(in folders: [RawPath], group: String? = nil) -> (tracks: [AudioTrack], skipped: [SkippedFile]) {
+        let (files, failures) = LibraryWalker().files(in: folders)
+        var skipped = failures.map { SkippedFile(path: $0.path, reason: "\($0.call): \($0.message)") }
+        var tracks: [AudioTrack] = []
+        let tagReader = TagReader()
+        for file in files {
+            do {
+                let format = try AudioFormat.detect(path: file.path)
+                let tags = try? tagReader.read(path: file.path, format: format)
+                tracks.append(AudioTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs,
+                                         title: tags?.title, artist: tags?.artist, group: group))
+            } catch {
+                // Non-audio files in a music folder (cover art, playlists) are expected; say so only for
+                // files whose extension claims to be audio.
+                if let ext = file.path.lowercasedExtension, AudioFormat.audioExtensions.contains(ext) {
+                    skipped.append(SkippedFile(path: file.path, reason: "\(error)"))
+                }
+            }
+        }
+        return (tracks, skipped)
+    }
+
+    /// Tracks of a folder with one sub-folder per style (group = the sub-folder's name), styles sorted.
+    public static func styles(in root: RawPath) throws -> [String: [AudioTrack]] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.displayString)
+            .filter { !$0.hasPrefix(".") }
+            .filter { name in
+                var isFolder: ObjCBool = false
+                return FileManager.default.fileExists(atPath: root.appending(name).displayString, isDirectory: &isFolder) && isFolder.boolValue
+            }
+        var result: [String: [AudioTrack]] = [:]
+        for name in names { result[name] = tracks(in: [root.appending(name)], group: name).tracks }
+        return result
+    }
+
+    /// Decodes every track into `cache` on `threads` threads, reporting each finished track.
+    /// Tracks that cannot be decoded are skipped (with their reason); the order of the rest is kept.
+    public static func decode(_ tracks: [AudioTrack], cache: PCMCache, threads: Int,
+                              progress: @Sendable (Int, Int) -> Void = { _, _ in })
+        -> (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]) {
+        let results = UncheckedBox(LockedArray<Result<PCMTrack, Error>?>(repeating: nil, count: tracks.count))
+        let done = UncheckedBox(LockedArray<Int>(repeating: 0, count: 1))
+        parallelFor(tracks.count, threads: threads) { i in
+            let result = Result { try cache.track(tracks[i]) }
+            results.value[i] = result
+            progress(done.value.increment(0), tracks.count)
+        }
+        var kept: [AudioTrack] = [], pcm: [PCMTrack] = [], skipped: [SkippedFile] = []
+        for (track, result) in zip(tracks, results.value.elements) {
+            switch result {
+            case .success(let decoded)?:
+                kept.append(track)
+                pcm.append(decoded)
+            case .failure(let error)?:
+                skipped.append(SkippedFile(path: track.path, reason: "\(error)"))
+            case nil:
+                skipped.append(SkippedFile(path: track.path, reason: "not decoded"))
+            }
+        }
+        return (kept, pcm, skipped)
+    }
+}
+
+/// An array whose elements several threads set (each its own index) under a lock.
+final class LockedArray<Element>: @unchecked Sendable {
+    private var storage: [Element]
+    private let lock = NSLock()
+
+    init(repeating value: Element, count: Int) { storage = Array(repeating: value, count: count) }
+
+    subscript(index: Int) -> Element {
+        get { lock.withLock { storage[index] } }
+        set { lock.withLock { storage[index] = newValue } }
+    }
+
+    /// Adds one to an integer element and returns the new value.
+    func increment(_ index: Int) -> Int where Element == Int {
+        lock.withLock {
+            storage[index] += 1
+            return storage[index]
+        }
+    }
+
+    var elements: [Element] { lock.withLock { storage } }
+}

@@ -1,0 +1,197 @@
+import Dispatch
+import Features
+import Foundation
+import LibraryScanner
+
+/// Which tracks train, validate and test a one-class music model.
+public struct MusicSplit: Sendable {
+    public var train: [AudioTrack]
+    public var validation: [AudioTrack]
+    /// Held-out in-class tracks and outlier tracks; `testIsInClass` tells which.
+    public var test: [AudioTrack]
+    public var testIsInClass: [Bool]
+
+    public init(train: [AudioTrack], validation: [AudioTrack], test: [AudioTrack], testIsInClass: [Bool]) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.testIsInClass = testIsInClass
+    }
+
+    /// Splits `liked` by track: a seeded `trainFraction` trains (less `validationFraction` of those for
+    /// validation), the rest is held out and tested together with every track of `others`.
+    public static func heldOut(liked: [AudioTrack], others: [AudioTrack], trainFraction: Double,
+                               validationFraction: Double, seed: UInt64) -> MusicSplit {
+        var generator = SeededGenerator(seed: seed ^ 0x7EA1)
+        let order = liked.indices.shuffled(using: &generator)
+        let trainCount = Int((Double(liked.count) * trainFraction).rounded())
+        let trainAll = order.prefix(trainCount).sorted().map { liked[$0] }
+        let held = order.dropFirst(trainCount).sorted().map { liked[$0] }
+        let (train, validation) = validationSplit(count: trainAll.count, fraction: validationFraction, seed: seed)
+        return MusicSplit(train: train.map { trainAll[$0] }, validation: validation.map { trainAll[$0] },
+                          test: held + others, testIsInClass: held.map { _ in true } + others.map { _ in false })
+    }
+}
+
+/// AUROC by both scores at one level (excerpt or track).
+public struct ScorePair: Codable, Sendable {
+    public var norm: Double?
+    public var csi: Double?
+}
+
+/// AUROCs of in-class test tracks against one set of outliers.
+public struct MusicAUROC: Codable, Sendable {
+    public var outliers: Int
+    public var excerpt: ScorePair
+    public var track: ScorePair
+}
+
+/// What a music one-class benchmark measured.
+public struct MusicReport: Codable, Sendable {
+    public var dataset: String
+    public var liked: String
+    public var trainTracks: Int
+    public var validationTracks: Int
+    public var heldOutTracks: Int
+    public var outlierTracks: [String: Int]
+    public var skippedFiles: Int
+    public var epochs: Int
+    /// Against every outlier track.
+    public var overall: MusicAUROC
+    /// Against the outlier tracks of each group (style, genre).
+    public var perGroup: [String: MusicAUROC]
+    /// Decode → mono → resample → log-mel, seconds of audio per second, all cores.
+    public var featureRealtimeFactor: Double
+    public var decodeSeconds: Double
+    public var trainingSeconds: Double
+    public var trainingItemsPerSecond: Double
+    public var modelOnlyItemsPerSecond: Double
+    public var loopEfficiency: Double
+    public var scoringSeconds: Double
+    public var threads: Int
+    public var checkpoint: String
+}
+
+/// Trains a CSI model on music tracks and measures how well it tells held-out in-class tracks from others.
+public struct MusicExperiment: Sendable {
+    public let config: RunConfig
+    public let split: MusicSplit
+    public let cache: PCMCache
+    public let label: String
+
+    public init(config: RunConfig, split: MusicSplit, cache: PCMCache, label: String) {
+        self.config = config
+        self.split = split
+        self.cache = cache
+        self.label = label
+    }
+
+    /// Decodes, trains, scores and reports; `say` narrates the steps.
+    public func run(log: TrainingLog, say: @Sendable (String) -> Void) throws -> MusicReport {
+        let views = try AudioViewMaker(config: config)
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        say("decoding \(split.train.count + split.validation.count + split.test.count) tracks (cached after the first run)")
+        let decodeStart = DispatchTime.now()
+        let train = MusicCollection.decode(split.train + split.validation, cache: cache, threads: threads)
+        let test = MusicCollection.decode(split.test, cache: cache, threads: threads)
+        let decodeSeconds = seconds(since: decodeStart)
+        let skipped = train.skipped + test.skipped
+        for file in skipped { say("skipped \(file)") }
+
+        let trainCount = train.tracks.filter { t in split.train.contains(t) }.count
+        let isTrain = train.tracks.map { t in split.train.contains(t) }
+        let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
+        let trainItems = trainIndices.flatMap { t in Array(repeating: AudioExcerpts.Item(track: t, start: nil), count: config.excerptsPerTrack) }
+        let validationItems = AudioExcerpts.fixedItems(pcm: train.pcm, excerptLength: config.sampleLength, limit: 4)
+            .filter { !isTrain[$0.track] }
+        let base = AudioExcerpts(tracks: train.tracks, pcm: train.pcm, items: trainItems + validationItems, views: views,
+                                 usesTwoCrops: config.usesTwoCrops)
+        let trainSource = SubsetSource(base, indices: Array(0..<trainItems.count))
+        let validationSource = SubsetSource(base, indices: Array(trainItems.count..<base.count))
+
+        say("measuring feature extraction speed")
+        let realtime = try FeatureBenchmark.realtimeFactor(tracks: Array(train.tracks.prefix(8)), config: config, threads: threads)
+
+        say("training on \(trainCount) tracks (\(trainItems.count) excerpts per epoch), validating on \(validationIndices.count)")
+        TorchRuntime.seed(UInt64(config.seed))
+        let network = try CSINetwork(spec: config.networkSpec(channels: 1))
+        let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: config.trainingSettings, configJSON: "{}")
+        let modelOnly = try probe.modelOnlyItemsPerSecond(source: trainSource, steps: 10)
+        let trainer = try Trainer(network: network, settings: config.trainingSettings, configJSON: config.json())
+        let result = try trainer.run(train: trainSource, validation: validationSource, resume: false, observe: log.record)
+
+        say("scoring \(test.tracks.count) test tracks")
+        let scoringStart = DispatchTime.now()
+        let (best, _) = try Checkpoint.load(from: result.bestCheckpoint)
+        let referenceItems = AudioExcerpts.fixedItems(pcm: train.pcm, excerptLength: config.sampleLength, limit: 4)
+            .filter { isTrain[$0.track] }
+        let reference = AudioExcerpts(tracks: train.tracks, pcm: train.pcm, items: referenceItems, views: views, usesTwoCrops: false)
+        let scorer = try CSIScorer(network: best, reference: OneClassData.limited(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
+                                   settings: config.scoringSettings)
+        let testItems = AudioExcerpts.fixedItems(pcm: test.pcm, excerptLength: config.sampleLength, limit: config.maxExcerptsPerTrack)
+        let testSource = AudioExcerpts(tracks: test.tracks, pcm: test.pcm, items: testItems, views: views, usesTwoCrops: false)
+        let scores = try scorer.scores(testSource)
+        let scoringSeconds = seconds(since: scoringStart)
+
+        let isIn = test.tracks.map { t in split.testIsInClass[split.test.firstIndex(of: t)!] }
+        let groups = test.tracks.map { $0.group ?? "other" }
+        let evaluation = GroupedAUROC(trackOfItem: testItems.map(\.track), isInClass: isIn, groups: groups, scores: scores)
+        return MusicReport(
+            dataset: config.datasetName.rawValue, liked: label, trainTracks: trainCount, validationTracks: validationIndices.count,
+            heldOutTracks: isIn.filter { $0 }.count,
+            outlierTracks: Dictionary(grouping: zip(groups, isIn).filter { !$0.1 }.map(\.0), by: { $0 }).mapValues(\.count),
+            skippedFiles: skipped.count, epochs: result.epochsCompleted, overall: evaluation.auroc(against: nil),
+            perGroup: Dictionary(uniqueKeysWithValues: Set(zip(groups, isIn).filter { !$0.1 }.map(\.0)).map { ($0, evaluation.auroc(against: $0)) }),
+            featureRealtimeFactor: realtime, decodeSeconds: decodeSeconds, trainingSeconds: result.trainingSeconds,
+            trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
+            loopEfficiency: result.itemsPerSecond / modelOnly, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,
+            checkpoint: result.bestCheckpoint.path)
+    }
+}
+
+/// AUROCs per excerpt and per track (mean of its excerpts), against all outliers or one group of them.
+struct GroupedAUROC {
+    let trackOfItem: [Int]
+    let isInClass: [Bool]
+    let groups: [String]
+    let scores: ItemScores
+
+    /// `group` nil = all outliers; in-class tracks are always included.
+    func auroc(against group: String?) -> MusicAUROC {
+        let keepTrack = isInClass.indices.map { isInClass[$0] || group == nil || groups[$0] == group }
+        let items = trackOfItem.indices.filter { keepTrack[trackOfItem[$0]] }
+        let tracks = keepTrack.indices.filter { keepTrack[$0] }
+        func excerptLevel(_ values: [Double]) -> Double? {
+            AUROC.area(scores: items.map { values[$0] }, isPositive: items.map { isInClass[trackOfItem[$0]] })
+        }
+        func trackLevel(_ values: [Double]) -> Double? {
+            var sums = [Double](repeating: 0, count: isInClass.count), counts = [Int](repeating: 0, count: isInClass.count)
+            for (item, track) in trackOfItem.enumerated() {
+                sums[track] += values[item]
+                counts[track] += 1
+            }
+            return AUROC.area(scores: tracks.map { sums[$0] / Double(max(1, counts[$0])) }, isPositive: tracks.map { isInClass[$0] })
+        }
+        return MusicAUROC(outliers: tracks.filter { !isInClass[$0] }.count,
+                          excerpt: ScorePair(norm: excerptLevel(scores.norm), csi: excerptLevel(scores.csi)),
+                          track: ScorePair(norm: trackLevel(scores.norm), csi: trackLevel(scores.csi)))
+    }
+}
+
+/// Feature extraction speed: decode → mono → resample → log-mel of every excerpt, without the cache.
+public enum FeatureBenchmark {
+    /// Seconds of audio processed per second of wall time, over `tracks`, on `threads` threads.
+    public static func realtimeFactor(tracks: [AudioTrack], config: RunConfig, threads: Int) throws -> Double {
+        let decoder = AudioDecoder(targetSampleRate: config.sampleRate)
+        let mel = MelSpectrogram(sampleRate: config.sampleRate, excerptLength: config.sampleLength)
+        let audioSeconds = LockedArray<Double>(repeating: 0, count: tracks.count)
+        let start = DispatchTime.now()
+        parallelFor(tracks.count, threads: threads) { i in
+            guard let decoded = try? decoder.decode(path: tracks[i].path) else { return }
+            _ = mel.logMelBatch(track: decoded.samples, workers: 1)
+            audioSeconds[i] = decoded.sourceDuration
+        }
+        let wall = seconds(since: start)
+        return audioSeconds.elements.reduce(0, +) / max(wall, 1e-9)
+    }
+}
