@@ -32,6 +32,8 @@ public struct AudioDecoder: Sendable {
     public let quality: ResampleQuality
     /// Source frames read per block.
     let blockFrames = 16384
+    /// Excerpts start decoding 1/10 s early (see `decodeExcerpts`).
+    let excerptLeadInDivisor = 10
 
     /// - Parameters:
     ///   - targetSampleRate: output rate in Hz (16 kHz is what the model uses).
@@ -76,17 +78,22 @@ public struct AudioDecoder: Sendable {
         let wanted = Int((length * Double(targetSampleRate)).rounded())
         // A little extra input lets the filter's delay line fill; flush() then yields the excerpt's tail.
         let inputFrames = Int((length * Double(source.sampleRate)).rounded(.up)) + 64
+        let ratio = Double(targetSampleRate) / Double(source.sampleRate)
         var position = 0
         var excerpts: [[Float]] = []
         for start in starts {
             let startFrame = max(0, Int((start * Double(source.sampleRate)).rounded()))
-            position = try move(source, from: position, to: startFrame)
+            // Decoding starts a little early and the lead-in is dropped: right after a seek, MP3's bit reservoir
+            // is empty and the resampler starts from silence, and both would put a click at the excerpt's start.
+            let leadIn = min(startFrame, source.sampleRate / excerptLeadInDivisor)
+            position = try move(source, from: position, to: startFrame - leadIn)
             resampler.reset()
             var excerpt: [Float] = []
-            excerpt.reserveCapacity(wanted + 1024)
-            position += try pump(source, through: resampler, frameLimit: inputFrames, into: &excerpt)
+            excerpt.reserveCapacity(wanted + 2048)
+            position += try pump(source, through: resampler, frameLimit: inputFrames + leadIn, into: &excerpt)
             try resampler.flush(appendingTo: &excerpt)
-            excerpts.append(Array(excerpt.prefix(wanted)))
+            let dropped = min(excerpt.count, Int((Double(leadIn) * ratio).rounded()))
+            excerpts.append(Array(excerpt[dropped...].prefix(wanted)))
         }
         return excerpts
     }
