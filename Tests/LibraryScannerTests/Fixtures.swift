@@ -133,6 +133,12 @@ enum FixtureWriter {
         }
     }
 
+    /// Renames `path` to `destination`.
+    static func move(_ path: RawPath, to destination: RawPath) throws {
+        let result = path.withCString { source in destination.withCString { rename(source, $0) } }
+        if result != 0 { throw FixtureError("rename \(path) to \(destination): errno \(errno)") }
+    }
+
     /// The bytes of the file at `path`.
     static func readBytes(_ path: RawPath) throws -> [UInt8] {
         let file = try ReadOnlyFile(path: path)
@@ -160,4 +166,13 @@ enum FixtureWriter {
 struct FixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Text gathered from several threads (parallel workers, a progress bar's sink).
+final class LockedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+
+    func append(_ text: String) { lock.withLock { stored.append(text) } }
+    var entries: [String] { lock.withLock { stored } }
 }

@@ -47,7 +47,7 @@ final class TagReaderTests: XCTestCase {
         try FixtureWriter.writeTags(title: "Named", artist: "A", album: "B", genre: "C", year: 2000, track: 1,
                                     to: path)
         let renamed = folder.path.appending("renamed.dat")
-        XCTAssertEqual(path.withCString { old in renamed.withCString { rename(old, $0) } }, 0)
+        try FixtureWriter.move(path, to: renamed)
         XCTAssertEqual(try TagReader().read(path: renamed, format: .flac).title, "Named")
     }
 
