@@ -1,17 +1,8 @@
 import XCTest
 @testable import LibraryScanner
 
-final class AudioDecoderTests: XCTestCase {
-    private var folder: TemporaryFolder!
+final class AudioDecoderTests: FolderTestCase {
     private let decoder = AudioDecoder()
-
-    override func setUpWithError() throws {
-        folder = try TemporaryFolder()
-    }
-
-    override func tearDown() {
-        folder = nil
-    }
 
     func testEveryFormatDecodesWithItsDurationAndFrequency() throws {
         for format in FixtureFormat.allCases {

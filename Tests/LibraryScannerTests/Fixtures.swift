@@ -23,6 +23,19 @@ final class TemporaryFolder {
     }
 }
 
+/// A test case with a fresh temporary folder per test.
+class FolderTestCase: XCTestCase {
+    var folder: TemporaryFolder!
+
+    override func setUpWithError() throws {
+        folder = try TemporaryFolder()
+    }
+
+    override func tearDown() {
+        folder = nil
+    }
+}
+
 /// The container and codec a fixture is written with, through libsndfile.
 enum FixtureFormat: CaseIterable {
     case wav, flac, aiff, oggVorbis, opus, mp3

@@ -2,21 +2,20 @@ import Foundation
 import XCTest
 @testable import LibraryScanner
 
-final class LibraryScanTests: XCTestCase {
-    private var folder: TemporaryFolder!
+final class LibraryScanTests: FolderTestCase {
     private var catalog: TrackCatalog!
     private var music: RawPath { folder.path.appending("music") }
     private let nonUTF8Name: [UInt8] = Array("caf".utf8) + [0xFF, 0xFE] + Array(".flac".utf8)
 
     override func setUpWithError() throws {
-        folder = try TemporaryFolder()
+        try super.setUpWithError()
         catalog = try TrackCatalog(path: folder.path.appending("library.sqlite").displayString)
         XCTAssertEqual(music.withCString { mkdir($0, 0o755) }, 0)
     }
 
     override func tearDown() {
         catalog = nil
-        folder = nil
+        super.tearDown()
     }
 
     /// Six good files (one per format), two with unusual names, four broken ones and a cover image.

@@ -1,17 +1,7 @@
 import XCTest
 @testable import LibraryScanner
 
-final class LibraryWalkerTests: XCTestCase {
-    private var folder: TemporaryFolder!
-
-    override func setUpWithError() throws {
-        folder = try TemporaryFolder()
-    }
-
-    override func tearDown() {
-        folder = nil
-    }
-
+final class LibraryWalkerTests: FolderTestCase {
     private func makeFolder(_ path: RawPath) {
         XCTAssertEqual(path.withCString { mkdir($0, 0o755) }, 0)
     }

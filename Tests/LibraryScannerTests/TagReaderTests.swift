@@ -1,17 +1,7 @@
 import XCTest
 @testable import LibraryScanner
 
-final class TagReaderTests: XCTestCase {
-    private var folder: TemporaryFolder!
-
-    override func setUpWithError() throws {
-        folder = try TemporaryFolder()
-    }
-
-    override func tearDown() {
-        folder = nil
-    }
-
+final class TagReaderTests: FolderTestCase {
     func testTagsRoundTripInTaggableFormats() throws {
         for format in [FixtureFormat.mp3, .flac, .oggVorbis] {
             let path = try FixtureWriter.writeTone(format, seconds: 2,

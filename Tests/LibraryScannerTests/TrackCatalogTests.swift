@@ -2,17 +2,7 @@ import Foundation
 import XCTest
 @testable import LibraryScanner
 
-final class TrackCatalogTests: XCTestCase {
-    private var folder: TemporaryFolder!
-
-    override func setUpWithError() throws {
-        folder = try TemporaryFolder()
-    }
-
-    override func tearDown() {
-        folder = nil
-    }
-
+final class TrackCatalogTests: FolderTestCase {
     private func openCatalog() throws -> TrackCatalog {
         try TrackCatalog(path: folder.path.appending("db/library.sqlite").displayString)
     }
