@@ -123,8 +123,15 @@ enum FixtureWriter {
         for (channel, samples) in channels.enumerated() {
             for frame in 0..<frames { interleaved[frame * channels.count + channel] = samples[frame] }
         }
-        let written = sf_writef_float(file, interleaved, sf_count_t(frames))
-        if written != frames { throw FixtureError("wrote \(written) of \(frames) frames to \(path)") }
+        // In blocks: libvorbis allocates its analysis buffer on the stack, sized by the frames per call.
+        let block = 4096
+        for start in stride(from: 0, to: frames, by: block) {
+            let count = min(block, frames - start)
+            let written = interleaved.withUnsafeBufferPointer {
+                sf_writef_float(file, $0.baseAddress! + start * channels.count, sf_count_t(count))
+            }
+            if written != count { throw FixtureError("wrote \(written) of \(count) frames to \(path)") }
+        }
     }
 
     /// Writes a tone of `frequency` Hz, the same on every channel.
