@@ -119,26 +119,39 @@ public struct AudioDecoder: Sendable {
         let format = try AudioFormat.detect(path: path)
         let source = try openSampleSource(path: path, format: format)
         var frames = source.declaredFrameCount
-        if let mpeg = source as? Mpg123Source { frames = try mpeg.scanLength() }
+        if let mpeg = source as? Mpg123Source { frames = try scannedLength(of: mpeg, path: path) }
         if let declared = frames, verifyingEnd {
             try verifyReadable(source, declaredFrames: declared, path: path)
         }
+        if frames == 0 {
+            // libsndfile reads an Ogg stream's length from its last page, so a cut-off Ogg file reports 0.
+            throw AudioFileError(.truncated, "the stream reports no length: its end is missing or it has no audio",
+                                 path: path)
+        }
         let length: Int
         if let frames { length = frames } else { length = try countFrames(source) }
-        if length == 0 { throw AudioFileError(.noAudio, "the stream holds no audio frames", path: path) }
+        if length == 0 {
+            // libsndfile finds an Ogg stream's length on its last page and decodes nothing when that is missing.
+            throw AudioFileError(.noAudio, "no audio frames decode: the stream is empty or cut off", path: path)
+        }
         return AudioStreamInfo(format: format, sampleRate: source.sampleRate, channelCount: source.channelCount,
                                duration: Double(length) / Double(source.sampleRate))
     }
 
     /// Decodes the first block and the final second and checks that the end is where the header says.
+    /// All formats decoded here can seek, so a failed seek to the final second means the data is not there.
     private func verifyReadable(_ source: any MonoSampleSource, declaredFrames: Int,
                                 path: RawPath) throws(AudioFileError) {
         var scratch = [Float](repeating: 0, count: blockFrames)
+        _ = try scratch.withUnsafeMutableBufferPointer { buffer throws(AudioFileError) in try source.read(into: buffer) }
         let tailStart = max(0, declaredFrames - source.sampleRate)
-        var position = try scratch.withUnsafeMutableBufferPointer { buffer throws(AudioFileError) in
-            try source.read(into: buffer)
+        let declared = seconds(declaredFrames, rate: source.sampleRate)
+        guard try source.seek(toFrame: tailStart) else {
+            let target = seconds(tailStart, rate: source.sampleRate)
+            throw AudioFileError(.truncated, "the header declares \(declared) but seeking to \(target) fails",
+                                 path: path)
         }
-        position = try move(source, from: position, to: tailStart)
+        var position = tailStart
         while true {
             let got = try scratch.withUnsafeMutableBufferPointer { buffer throws(AudioFileError) in
                 try source.read(into: buffer)
@@ -148,11 +161,24 @@ public struct AudioDecoder: Sendable {
         }
         // A few frames of slack: encoders and decoders disagree slightly about padding at the end.
         if position + 64 < declaredFrames {
-            let declared = seconds(declaredFrames, rate: source.sampleRate)
             let found = seconds(position, rate: source.sampleRate)
             throw AudioFileError(.truncated, "the header declares \(declared) but the stream ends at \(found)",
                                  path: path)
         }
+    }
+
+    /// The exact length of an MPEG stream from all its frame headers; a stream shorter than its LAME/Xing header
+    /// says is truncated (the tail check cannot see that: after the scan the length is what is there).
+    private func scannedLength(of source: Mpg123Source, path: RawPath) throws(AudioFileError) -> Int {
+        let declared = source.declaredFrameCount
+        let scanned = try source.scanLength()
+        if source.hasExactDeclaredLength, let declared, scanned + source.sampleRate / 10 < declared {
+            let expected = seconds(declared, rate: source.sampleRate)
+            let found = seconds(scanned, rate: source.sampleRate)
+            throw AudioFileError(.truncated, "the LAME/Xing header declares \(expected) but the frames end at \(found)",
+                                 path: path)
+        }
+        return scanned
     }
 
     /// Reads to the end, for containers that do not declare their length.

@@ -86,7 +86,7 @@ public struct LibraryScan: Sendable {
     }
 
     /// Reads one file into a catalog row; nil when the file is neither audio nor named like audio.
-    public func readTrack(_ file: WalkedFile) -> CatalogTrack? {
+    func readTrack(_ file: WalkedFile) -> CatalogTrack? {
         var track = CatalogTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs,
                                  format: nil, tags: TrackTags(), duration: nil, failure: nil, scannedAt: Date())
         do {

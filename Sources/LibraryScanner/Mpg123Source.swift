@@ -8,6 +8,9 @@ final class Mpg123Source: MonoSampleSource {
     let sampleRate: Int
     let channelCount: Int
     private(set) var declaredFrameCount: Int?
+    /// True when the length came from a LAME/Xing/Info header (so a shorter stream is truncated), false when
+    /// libmpg123 only estimated it from the file size and bitrate.
+    let hasExactDeclaredLength: Bool
     private let handle: OpaquePointer
     private let path: RawPath
 
@@ -41,6 +44,9 @@ final class Mpg123Source: MonoSampleSource {
         channelCount = frameInfo.mode == Int32(MPG123_M_MONO.rawValue) ? 1 : 2
         let length = mpg123_length(handle)
         declaredFrameCount = length > 0 ? length : nil
+        var isAccurate = 0
+        mpg123_getstate2(handle, Int32(MPG123_ACCURATE.rawValue), &isAccurate, nil)
+        hasExactDeclaredLength = isAccurate == 1 && length > 0
     }
 
     deinit {
