@@ -123,15 +123,11 @@ public struct AudioDecoder: Sendable {
         if let declared = frames, verifyingEnd {
             try verifyReadable(source, declaredFrames: declared, path: path)
         }
-        if frames == 0 {
-            // libsndfile reads an Ogg stream's length from its last page, so a cut-off Ogg file reports 0.
-            throw AudioFileError(.truncated, "the stream reports no length: its end is missing or it has no audio",
-                                 path: path)
-        }
         let length: Int
         if let frames { length = frames } else { length = try countFrames(source) }
         if length == 0 {
-            // libsndfile finds an Ogg stream's length on its last page and decodes nothing when that is missing.
+            // libsndfile finds an Ogg stream's length on its last page and decodes nothing when that page is missing,
+            // so a cut-off Ogg file ends up here.
             throw AudioFileError(.noAudio, "no audio frames decode: the stream is empty or cut off", path: path)
         }
         return AudioStreamInfo(format: format, sampleRate: source.sampleRate, channelCount: source.channelCount,
@@ -194,8 +190,8 @@ public struct AudioDecoder: Sendable {
         }
     }
 
-    /// Positions `source` at `target`: seeks when it can, otherwise reads forward (or restarts is impossible,
-    /// so a backwards move without seeking stays put). Returns the new position.
+    /// Positions `source` at `target`: seeks when it can, otherwise reads forward (a backwards move without
+    /// seeking is impossible and stays put). Returns the new position.
     private func move(_ source: any MonoSampleSource, from position: Int, to target: Int) throws(AudioFileError)
         -> Int
     {
