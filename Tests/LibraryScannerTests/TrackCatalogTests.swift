@@ -67,4 +67,31 @@ final class TrackCatalogTests: FolderTestCase {
         XCTAssertEqual(failures.entries, [])
         XCTAssertEqual(try TrackCatalog(path: path).tracks().count, writers * 20 * 10)
     }
+
+    func testAnotherProcessHoldingTheWriteLockMakesUsWaitNotFail() throws {
+        let sqlite = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: sqlite.path), "needs the sqlite3 program")
+        let catalog = try openCatalog()
+        let other = Process()
+        other.executableURL = sqlite
+        other.arguments = [catalog.path]
+        let input = Pipe()
+        other.standardInput = input
+        other.standardOutput = FileHandle.nullDevice
+        try other.run()
+        input.fileHandleForWriting.write(Data("""
+            BEGIN IMMEDIATE;
+            INSERT INTO track (path, size, mtime_ns, scanned_at, scanner_version) VALUES (x'2f6f74686572', 1, 1, 0, 1);
+
+            """.utf8))
+        Thread.sleep(forTimeInterval: 0.3)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.7) {
+            input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
+        }
+        let start = Date()
+        try catalog.save([track(Array("mine.flac".utf8))])
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.3, "the save waited for the other process")
+        other.waitUntilExit()
+        XCTAssertEqual(try catalog.tracks().count, 2)
+    }
 }
