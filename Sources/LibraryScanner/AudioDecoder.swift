@@ -6,15 +6,19 @@ public struct DecodedAudio: Sendable {
     public let sampleRate: Int
     /// Length of the source in seconds, from the frames actually decoded.
     public let sourceDuration: Double
-    /// The source's own sample rate and channel count, before mixdown and resampling.
+    /// The source's own sample rate, before resampling.
     public let sourceSampleRate: Int
+    /// The source's channel count, before the mixdown.
     public let sourceChannelCount: Int
+    /// The format recognised from the content.
     public let format: AudioFormat
 }
 
 /// What a quick look at a stream found, without decoding all of it.
 public struct AudioStreamInfo: Sendable, Equatable {
+    /// The format recognised from the content.
     public let format: AudioFormat
+    /// The stream's own rate and channel count.
     public let sampleRate: Int
     public let channelCount: Int
     /// Length in seconds.
@@ -29,6 +33,7 @@ public struct AudioStreamInfo: Sendable, Equatable {
 public struct AudioDecoder: Sendable {
     /// Samples per second of every output.
     public let targetSampleRate: Int
+    /// The libsoxr recipe used to get there.
     public let quality: ResampleQuality
     /// Source frames read per block.
     let blockFrames = 16384

@@ -32,13 +32,16 @@ public struct AudioFileError: Error, Sendable, CustomStringConvertible {
         case unexpectedLayout = 5
     }
 
+    /// The layer that reported the problem.
     public let origin: Origin
+    /// The code in `origin`'s own numbering (errno, sf_error, mpg123_errors, `ContentProblem`).
     public let code: Int32
     /// The library's message, or ours for `.content`.
     public let message: String
     /// The file being read.
     public let path: RawPath
 
+    /// An error reported by `origin` with its own `code` and `message` about the file at `path`.
     public init(origin: Origin, code: Int32, message: String, path: RawPath) {
         self.origin = origin
         self.code = code

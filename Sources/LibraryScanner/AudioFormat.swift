@@ -8,10 +8,15 @@ import Darwin
 public enum AudioFormat: String, Sendable, CaseIterable {
     /// MPEG-1/2 audio (layer III, and layers I/II which mpg123 also decodes); decoded by libmpg123.
     case mp3
+    /// FLAC in its native container ("fLaC"); decoded by libsndfile like the rest.
     case flac
+    /// RIFF/RF64/BW64 WAVE.
     case wav
+    /// AIFF and AIFF-C.
     case aiff
+    /// Vorbis in Ogg.
     case oggVorbis = "ogg-vorbis"
+    /// Opus in Ogg.
     case opus
 
     /// Extensions that announce audio. A file with one of these is expected to be audio, so a mismatch is a

@@ -18,6 +18,7 @@ public struct ScanSummary: Sendable, Equatable {
     /// Folders and links the walk could not read; files below them keep their catalog rows.
     public var unreadable: [WalkFailure] = []
 
+    /// All counts zero.
     public init() {}
 }
 
@@ -31,8 +32,11 @@ public struct ScanProgress: Sendable, Equatable {
     }
 
     public let phase: Phase
+    /// Regular files found so far (all of them once reading starts).
     public let filesFound: Int
+    /// New or changed files that this scan reads.
     public let filesToRead: Int
+    /// Of those, how many are read.
     public let filesRead: Int
     /// The last file reached, for display.
     public let currentPath: RawPath?
@@ -43,13 +47,16 @@ public struct ScanProgress: Sendable, Equatable {
 ///
 /// A file whose size and modification time (ns) match its row is not opened again.
 public struct LibraryScan: Sendable {
+    /// Recognises, measures and verifies each file.
     public let decoder: AudioDecoder
+    /// Reads each usable file's tags.
     public let tagReader: TagReader
     /// Files read in parallel.
     public let concurrency: Int
     /// Files written per transaction.
     let batchSize = 32
 
+    /// A scan reading `concurrency` files at a time (by default one per processor).
     public init(decoder: AudioDecoder = AudioDecoder(), tagReader: TagReader = TagReader(),
                 concurrency: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.decoder = decoder

@@ -6,6 +6,7 @@ import Darwin
 
 /// A regular file found by `LibraryWalker`, with what the incremental scan compares.
 public struct WalkedFile: Sendable, Hashable {
+    /// The path as reached from the root (through links, not resolved).
     public let path: RawPath
     /// Bytes.
     public let size: Int64
@@ -15,12 +16,14 @@ public struct WalkedFile: Sendable, Hashable {
 
 /// A path the walk could not enter or resolve; the walk goes on without it.
 public struct WalkFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The folder, link or root that could not be read.
     public let path: RawPath
     /// `errno` of the failing call.
     public let code: Int32
     /// The system call that failed, e.g. "opendir".
     public let call: String
 
+    /// The system's text for `code`.
     public var message: String { errnoMessage(code) }
 
     public var description: String {
@@ -34,6 +37,7 @@ public struct WalkFailure: Error, Sendable, Equatable, CustomStringConvertible {
 /// end and a file reached twice is reported once. Names starting with a dot are skipped. Entries are visited in
 /// byte order of their names, so walks are repeatable.
 public struct LibraryWalker: Sendable {
+    /// A walker; it has no settings.
     public init() {}
 
     /// Calls `visit` for every regular file below `roots` (a root that is itself a file is visited too) and

@@ -2,19 +2,23 @@ import CTagLib
 
 /// A track's tags and stream properties as TagLib reads them; anything missing is nil.
 public struct TrackTags: Sendable, Equatable {
+    /// Text tags, nil when absent or empty.
     public var title: String?
     public var artist: String?
     public var album: String?
     public var genre: String?
+    /// Numeric tags, nil when absent (TagLib reports those as 0).
     public var year: Int?
     public var trackNumber: Int?
     /// Whole seconds, as TagLib's C API reports.
     public var duration: Int?
+    /// Stream properties as TagLib reads them from the headers.
     public var sampleRate: Int?
     public var channelCount: Int?
     /// kbit/s.
     public var bitrate: Int?
 
+    /// Tags with the given values; all nil by default.
     public init(title: String? = nil, artist: String? = nil, album: String? = nil, genre: String? = nil,
                 year: Int? = nil, trackNumber: Int? = nil, duration: Int? = nil, sampleRate: Int? = nil,
                 channelCount: Int? = nil, bitrate: Int? = nil) {
@@ -33,6 +37,7 @@ public struct TrackTags: Sendable, Equatable {
 
 /// Reads tags through TagLib's C API.
 public struct TagReader: Sendable {
+    /// A reader; it has no settings.
     public init() {}
 
     /// TagLib's string bookkeeping is global and not thread-safe; with it off, each string is freed here.

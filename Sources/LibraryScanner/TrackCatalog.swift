@@ -3,19 +3,24 @@ import GRDB
 
 /// One file as the catalog remembers it: where, which version of it, and what reading it gave.
 public struct CatalogTrack: Sendable, Equatable {
+    /// The file's exact path bytes (stored as a BLOB).
     public var path: RawPath
+    /// Bytes, when scanned.
     public var size: Int64
     /// Modification time when scanned, nanoseconds since 1970.
     public var modificationTimeNs: Int64
     /// Nil when the content was not recognised.
     public var format: AudioFormat?
+    /// Tags and stream properties; `tags.duration` (TagLib's whole seconds) is not stored, `duration` is.
     public var tags: TrackTags
     /// Seconds, from the decoder (exact), not TagLib's whole seconds.
     public var duration: Double?
     /// Why the file cannot be used; nil when it is usable.
     public var failure: String?
+    /// When the file was last read.
     public var scannedAt: Date
 
+    /// A row with the given values.
     public init(path: RawPath, size: Int64, modificationTimeNs: Int64, format: AudioFormat?, tags: TrackTags,
                 duration: Double?, failure: String?, scannedAt: Date) {
         self.path = path
@@ -34,7 +39,9 @@ public struct CatalogTrack: Sendable, Equatable {
 
 /// A file the scan could not use, and why.
 public struct TrackFailure: Sendable, Equatable, CustomStringConvertible {
+    /// The file's exact path bytes.
     public let path: RawPath
+    /// The problem, in the form `AudioFileError.reason` gives ("content error 3: …").
     public let reason: String
 
     public var description: String { "\(path.displayString): \(reason)" }
