@@ -1,0 +1,113 @@
+import CTagLib
+
+/// A track's tags and stream properties as TagLib reads them; anything missing is nil.
+public struct TrackTags: Sendable, Equatable {
+    /// Text tags, nil when absent or empty.
+    public var title: String?
+    public var artist: String?
+    public var album: String?
+    public var genre: String?
+    /// Numeric tags, nil when absent (TagLib reports those as 0).
+    public var year: Int?
+    public var trackNumber: Int?
+    /// Whole seconds, as TagLib's C API reports.
+    public var duration: Int?
+    /// Stream properties as TagLib reads them from the headers.
+    public var sampleRate: Int?
+    public var channelCount: Int?
+    /// kbit/s.
+    public var bitrate: Int?
+
+    /// Tags with the given values; all nil by default.
+    public init(title: String? = nil, artist: String? = nil, album: String? = nil, genre: String? = nil,
+                year: Int? = nil, trackNumber: Int? = nil, duration: Int? = nil, sampleRate: Int? = nil,
+                channelCount: Int? = nil, bitrate: Int? = nil) {
+        self.title = title
+        self.artist = artist
+        self.album = album
+        self.genre = genre
+        self.year = year
+        self.trackNumber = trackNumber
+        self.duration = duration
+        self.sampleRate = sampleRate
+        self.channelCount = channelCount
+        self.bitrate = bitrate
+    }
+}
+
+/// Reads tags through TagLib's C API.
+public struct TagReader: Sendable {
+    /// A reader; it has no settings.
+    public init() {}
+
+    /// TagLib's string bookkeeping is global and not thread-safe; with it off, each string is freed here.
+    private static let stringManagementDisabled: Void = {
+        taglib_set_strings_unicode(1)
+        taglib_set_string_management_enabled(0)
+    }()
+
+    /// The tags of the file at `path`. `format`, when known from the content, lets TagLib pick its parser even
+    /// when the extension is wrong or missing.
+    ///
+    /// - Throws: `AudioFileError` with origin `.taglib` when TagLib cannot parse the file at all.
+    public func read(path: RawPath, format: AudioFormat? = nil) throws(AudioFileError) -> TrackTags {
+        _ = Self.stringManagementDisabled
+        let file = path.withCString { cPath in
+            if let type = format.flatMap(Self.fileType) { return taglib_file_new_type(cPath, type) }
+            return taglib_file_new(cPath)
+        }
+        guard let file else {
+            throw AudioFileError(origin: .taglib, code: 0, message: "TagLib cannot open or parse the file", path: path)
+        }
+        defer { taglib_file_free(file) }
+        guard taglib_file_is_valid(file) != 0 else {
+            throw AudioFileError(origin: .taglib, code: 0, message: "TagLib found no valid stream", path: path)
+        }
+        var tags = TrackTags()
+        if let tag = taglib_file_tag(file) { Self.readTextAndNumbers(tag, into: &tags) }
+        if let properties = taglib_file_audioproperties(file) { Self.readProperties(properties, into: &tags) }
+        return tags
+    }
+
+    private static func readTextAndNumbers(_ tag: UnsafePointer<TagLib_Tag>, into tags: inout TrackTags) {
+        tags.title = text(taglib_tag_title(tag))
+        tags.artist = text(taglib_tag_artist(tag))
+        tags.album = text(taglib_tag_album(tag))
+        tags.genre = text(taglib_tag_genre(tag))
+        tags.year = positive(Int32(bitPattern: taglib_tag_year(tag)))
+        tags.trackNumber = positive(Int32(bitPattern: taglib_tag_track(tag)))
+    }
+
+    private static func readProperties(_ properties: UnsafePointer<TagLib_AudioProperties>,
+                                       into tags: inout TrackTags) {
+        tags.duration = positive(taglib_audioproperties_length(properties))
+        tags.sampleRate = positive(taglib_audioproperties_samplerate(properties))
+        tags.channelCount = positive(taglib_audioproperties_channels(properties))
+        tags.bitrate = positive(taglib_audioproperties_bitrate(properties))
+    }
+
+    /// Takes ownership of a TagLib string: nil for NULL or empty, freed either way.
+    private static func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
+        guard let pointer else { return nil }
+        defer { taglib_free(pointer) }
+        // String(cString:) repairs invalid UTF-8 rather than failing.
+        let value = String(cString: pointer)
+        return value.isEmpty ? nil : value
+    }
+
+    /// TagLib reports "absent" as 0.
+    private static func positive(_ value: Int32) -> Int? {
+        value > 0 ? Int(value) : nil
+    }
+
+    /// The parser for a sniffed format; the C API (TagLib 1.13) has no WAV, AIFF or Opus type, so those go by
+    /// extension.
+    private static func fileType(_ format: AudioFormat) -> TagLib_File_Type? {
+        switch format {
+        case .mp3: TagLib_File_MPEG
+        case .flac: TagLib_File_FLAC
+        case .oggVorbis: TagLib_File_OggVorbis
+        case .wav, .aiff, .opus: nil
+        }
+    }
+}

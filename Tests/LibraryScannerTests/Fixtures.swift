@@ -1,0 +1,198 @@
+import CSndfile
+import CTagLib
+import Foundation
+import XCTest
+@testable import LibraryScanner
+
+/// A fresh folder per test, removed afterwards.
+final class TemporaryFolder {
+    let path: RawPath
+
+    init() throws {
+        let template = NSTemporaryDirectory() + "tunescore-scanner-XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard mkdtemp(&bytes) != nil else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        path = RawPath(bytes: bytes.dropLast().map { UInt8(bitPattern: $0) })
+    }
+
+    deinit {
+        // Restore permissions a test may have removed, then delete everything.
+        _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwx", path.displayString])
+            .waitUntilExit()
+        _ = try? Process.run(URL(fileURLWithPath: "/bin/rm"), arguments: ["-rf", path.displayString]).waitUntilExit()
+    }
+}
+
+/// A test case with a fresh temporary folder per test.
+class FolderTestCase: XCTestCase {
+    var folder: TemporaryFolder!
+
+    override func setUpWithError() throws {
+        folder = try TemporaryFolder()
+    }
+
+    override func tearDown() {
+        folder = nil
+    }
+}
+
+/// The container and codec a fixture is written with, through libsndfile.
+enum FixtureFormat: CaseIterable {
+    case wav, flac, aiff, oggVorbis, opus, mp3
+
+    var sndfileFormat: Int32 {
+        switch self {
+        case .wav: Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
+        case .flac: Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16)
+        case .aiff: Int32(SF_FORMAT_AIFF | SF_FORMAT_PCM_16)
+        case .oggVorbis: Int32(SF_FORMAT_OGG | SF_FORMAT_VORBIS)
+        case .opus: Int32(SF_FORMAT_OGG | SF_FORMAT_OPUS)
+        case .mp3: Int32(SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III)
+        }
+    }
+
+    var fileExtension: String {
+        switch self {
+        case .wav: "wav"
+        case .flac: "flac"
+        case .aiff: "aiff"
+        case .oggVorbis: "ogg"
+        case .opus: "opus"
+        case .mp3: "mp3"
+        }
+    }
+
+    var detected: AudioFormat {
+        switch self {
+        case .wav: .wav
+        case .flac: .flac
+        case .aiff: .aiff
+        case .oggVorbis: .oggVorbis
+        case .opus: .opus
+        case .mp3: .mp3
+        }
+    }
+
+    /// Opus only encodes at 48 kHz and its divisors; the others get a typical CD rate.
+    var sampleRate: Int { self == .opus ? 48000 : 44100 }
+}
+
+/// Signals written as audio fixtures.
+enum Signal {
+    /// A sine of `frequency` Hz on every channel, at amplitude 0.5.
+    static func tone(frequency: Double, seconds: Double, sampleRate: Int) -> [Float] {
+        (0..<Int(seconds * Double(sampleRate))).map {
+            Float(0.5 * sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate)))
+        }
+    }
+
+    /// Power of `frequency` in `samples` (Goertzel), normalised by the length so tones of any length compare.
+    static func power(at frequency: Double, in samples: [Float], sampleRate: Int) -> Double {
+        let coefficient = 2 * cos(2 * Double.pi * frequency / Double(sampleRate))
+        var previous = 0.0, beforePrevious = 0.0
+        for sample in samples {
+            let current = Double(sample) + coefficient * previous - beforePrevious
+            beforePrevious = previous
+            previous = current
+        }
+        let power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
+        return power / Double(samples.count * samples.count)
+    }
+
+    /// Frequency estimated from upward zero crossings.
+    static func zeroCrossingFrequency(_ samples: [Float], sampleRate: Int) -> Double {
+        var crossings = 0
+        for index in 1..<samples.count where samples[index - 1] < 0 && samples[index] >= 0 { crossings += 1 }
+        return Double(crossings) * Double(sampleRate) / Double(samples.count)
+    }
+}
+
+enum FixtureWriter {
+    /// Writes `channels` (each a list of samples, all the same length) to `path` as `format`.
+    static func write(_ channels: [[Float]], sampleRate: Int, format: FixtureFormat, to path: RawPath) throws {
+        var info = SF_INFO()
+        info.samplerate = Int32(sampleRate)
+        info.channels = Int32(channels.count)
+        info.format = format.sndfileFormat
+        guard let file = path.withCString({ sf_open($0, Int32(SFM_WRITE), &info) }) else {
+            throw FixtureError("sf_open for writing \(path): \(String(cString: sf_strerror(nil)))")
+        }
+        defer { sf_close(file) }
+        let frames = channels[0].count
+        var interleaved = [Float](repeating: 0, count: frames * channels.count)
+        for (channel, samples) in channels.enumerated() {
+            for frame in 0..<frames { interleaved[frame * channels.count + channel] = samples[frame] }
+        }
+        // In blocks: libvorbis allocates its analysis buffer on the stack, sized by the frames per call.
+        let block = 4096
+        for start in stride(from: 0, to: frames, by: block) {
+            let count = min(block, frames - start)
+            let written = interleaved.withUnsafeBufferPointer {
+                sf_writef_float(file, $0.baseAddress! + start * channels.count, sf_count_t(count))
+            }
+            if written != count { throw FixtureError("wrote \(written) of \(count) frames to \(path)") }
+        }
+    }
+
+    /// Writes a tone of `frequency` Hz, the same on every channel.
+    @discardableResult
+    static func writeTone(_ format: FixtureFormat, frequency: Double = 440, seconds: Double = 2, channels: Int = 2,
+                          to path: RawPath) throws -> RawPath {
+        let tone = Signal.tone(frequency: frequency, seconds: seconds, sampleRate: format.sampleRate)
+        try write(Array(repeating: tone, count: channels), sampleRate: format.sampleRate, format: format, to: path)
+        return path
+    }
+
+    /// Writes raw bytes to `path`.
+    static func writeBytes(_ bytes: [UInt8], to path: RawPath) throws {
+        let descriptor = path.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        guard descriptor >= 0 else { throw FixtureError("open \(path): errno \(errno)") }
+        defer { close(descriptor) }
+        guard bytes.withUnsafeBytes({ Glibc.write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw FixtureError("short write to \(path)")
+        }
+    }
+
+    /// Renames `path` to `destination`.
+    static func move(_ path: RawPath, to destination: RawPath) throws {
+        let result = path.withCString { source in destination.withCString { rename(source, $0) } }
+        if result != 0 { throw FixtureError("rename \(path) to \(destination): errno \(errno)") }
+    }
+
+    /// The bytes of the file at `path`.
+    static func readBytes(_ path: RawPath) throws -> [UInt8] {
+        let file = try ReadOnlyFile(path: path)
+        return try file.read(count: 1 << 24, at: 0)
+    }
+
+    /// Sets tags with TagLib's C API, as a tagger would.
+    static func writeTags(title: String, artist: String, album: String, genre: String, year: UInt32, track: UInt32,
+                          to path: RawPath) throws {
+        guard let file = path.withCString({ taglib_file_new($0) }), taglib_file_is_valid(file) != 0 else {
+            throw FixtureError("TagLib cannot open \(path)")
+        }
+        defer { taglib_file_free(file) }
+        let tag = taglib_file_tag(file)
+        taglib_tag_set_title(tag, title)
+        taglib_tag_set_artist(tag, artist)
+        taglib_tag_set_album(tag, album)
+        taglib_tag_set_genre(tag, genre)
+        taglib_tag_set_year(tag, year)
+        taglib_tag_set_track(tag, track)
+        guard taglib_file_save(file) != 0 else { throw FixtureError("TagLib cannot save \(path)") }
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Text gathered from several threads (parallel workers, a progress bar's sink).
+final class LockedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+
+    func append(_ text: String) { lock.withLock { stored.append(text) } }
+    var entries: [String] { lock.withLock { stored } }
+}
