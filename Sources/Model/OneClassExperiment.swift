@@ -36,15 +36,15 @@ public struct OneClassData<Source: TrainingSource>: Sendable {
 
     /// The training items CSI's score is calibrated on: `eval_train_items` of them (0 = all), seeded.
     public func reference(limit: Int, seed: UInt64) -> SubsetSource<SubsetSource<Source>> {
-        OneClassData<SubsetSource<Source>>.limited(train, to: limit, seed: seed)
+        limitedSubset(train, to: limit, seed: seed)
     }
+}
 
-    /// At most `limit` items of `source` (0 = all), a seeded choice.
-    public static func limited<Items: TrainingSource>(_ source: Items, to limit: Int, seed: UInt64) -> SubsetSource<Items> {
-        guard limit > 0, limit < source.count else { return SubsetSource(source, indices: Array(0..<source.count)) }
-        var generator = SeededGenerator(seed: seed ^ 0x4EF)
-        return SubsetSource(source, indices: Array(0..<source.count).shuffled(using: &generator).prefix(limit).sorted())
-    }
+/// At most `limit` items of `source` (0 = all), a seeded choice.
+public func limitedSubset<Items: TrainingSource>(_ source: Items, to limit: Int, seed: UInt64) -> SubsetSource<Items> {
+    guard limit > 0, limit < source.count else { return SubsetSource(source, indices: Array(0..<source.count)) }
+    var generator = SeededGenerator(seed: seed ^ 0x4EF)
+    return SubsetSource(source, indices: Array(0..<source.count).shuffled(using: &generator).prefix(limit).sorted())
 }
 
 extension OneClassData where Source == ImageSource {

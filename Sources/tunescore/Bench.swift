@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
+import LibraryScanner
 import Model
 
 extension Tunescore {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measures speed and accuracy; prints JSON with --json.",
-            subcommands: [CIFAR10Benchmark.self, Step.self]
+            subcommands: [CIFAR10Benchmark.self, Genres.self, Step.self]
         )
     }
 }
@@ -38,6 +39,47 @@ extension Tunescore.Bench {
             let config = try options.load(purpose: .training, extra: extra)
             let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config))
             let report = try experiment.benchmark(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config))
+            try printReport(report, json: json)
+        }
+    }
+
+    struct Genres: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Music one-class benchmark: train on 70% of one style's tracks, test on the rest and every other style.")
+
+        @Option(help: "Folder with one sub-folder per style (e.g. OUT/music from ../shared/data/genre-music.sh OUT).")
+        var data: String
+
+        @Option(help: "The style (sub-folder) that plays the liked music.")
+        var liked: String
+
+        @OptionGroup var options: ConfigOptions
+
+        @Option(help: "Epochs (overrides the config).")
+        var epochs: Int?
+
+        @Option(help: "Audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).")
+        var cache: String?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            var extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
+            if let epochs { extra["epochs"] = epochs }
+            let config = try options.load(purpose: .training, extra: extra, defaults: RunConfig.musicPreset())
+            let styles = try MusicCollection.styles(in: RawPath(data))
+            guard let liked = styles[self.liked] else {
+                throw ValidationError("no style '\(self.liked)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", "))")
+            }
+            let others = styles.filter { $0.key != self.liked }.sorted { $0.key < $1.key }.flatMap(\.value)
+            let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7,
+                                           validationFraction: config.validationFraction, seed: UInt64(config.seed))
+            let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
+            let experiment = MusicExperiment(config: config, split: split, cache: pcm, label: self.liked)
+            let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) {
+                printError($0)
+            }
             try printReport(report, json: json)
         }
     }

@@ -10,11 +10,11 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one config key, as key=value (repeatable), e.g. --set epochs=5.", valueName: "key=value"))
     var overrides: [String] = []
 
-    /// Loads the config (defaults when no file is given) with overrides applied; a config error is
+    /// Loads the config (`defaults` when no file is given) with overrides applied; a config error is
     /// printed with the key it concerns and exits with code 2 before any work.
-    func load(purpose: RunConfig.Purpose, extra: [String: Any] = [:]) throws -> RunConfig {
+    func load(purpose: RunConfig.Purpose, extra: [String: Any] = [:], defaults: RunConfig = RunConfig()) throws -> RunConfig {
         do {
-            var config = try config.map { try RunConfig.load(contentsOf: URL(fileURLWithPath: $0), purpose: .inspection) } ?? RunConfig()
+            var config = try config.map { try RunConfig.load(contentsOf: URL(fileURLWithPath: $0), purpose: .inspection) } ?? defaults
             config = try config.overriding(overrides, purpose: .inspection)
             return try config.merging(extra, purpose: purpose)
         } catch {

@@ -126,7 +126,7 @@ public struct MusicExperiment: Sendable {
         let referenceItems = AudioExcerpts.fixedItems(pcm: train.pcm, excerptLength: config.sampleLength, limit: 4)
             .filter { isTrain[$0.track] }
         let reference = AudioExcerpts(tracks: train.tracks, pcm: train.pcm, items: referenceItems, views: views, usesTwoCrops: false)
-        let scorer = try CSIScorer(network: best, reference: OneClassData.limited(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
+        let scorer = try CSIScorer(network: best, reference: limitedSubset(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
                                    settings: config.scoringSettings)
         let testItems = AudioExcerpts.fixedItems(pcm: test.pcm, excerptLength: config.sampleLength, limit: config.maxExcerptsPerTrack)
         let testSource = AudioExcerpts(tracks: test.tracks, pcm: test.pcm, items: testItems, views: views, usesTwoCrops: false)
