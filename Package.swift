@@ -40,13 +40,15 @@ let package = Package(
         ),
         .target(name: "Features", dependencies: ["CFFTW", "CSox"]),
         .target(name: "Model", dependencies: ["CTorch", "Features", "LibraryScanner"]),
+        .target(name: "Scoring", dependencies: ["Model", "LibraryScanner", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "tunescore",
-            dependencies: ["Model", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scoring", "Model", "LibraryScanner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring"]),
         .testTarget(name: "tunescoreTests", dependencies: ["tunescore"]),
     ],
     swiftLanguageModes: [.v6],

@@ -1,0 +1,1 @@
+// Scoring: scores cache, ranking, playlists, report.
