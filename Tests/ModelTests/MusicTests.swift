@@ -1,0 +1,187 @@
+import Features
+import Foundation
+import LibraryScanner
+import XCTest
+@testable import Model
+
+/// Writes 16-bit PCM WAV files: enough audio for the music tests without another library.
+enum WAVFile {
+    static func write(channels: [[Float]], sampleRate: Int, to path: String) throws {
+        let frames = channels[0].count, count = channels.count
+        var data = Data()
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: Array("RIFF".utf8)); append(UInt32(36 + frames * count * 2))
+        data.append(contentsOf: Array("WAVEfmt ".utf8)); append(UInt32(16)); append(UInt16(1)); append(UInt16(count))
+        append(UInt32(sampleRate)); append(UInt32(sampleRate * count * 2)); append(UInt16(count * 2)); append(UInt16(16))
+        data.append(contentsOf: Array("data".utf8)); append(UInt32(frames * count * 2))
+        for i in 0..<frames {
+            for c in 0..<count { append(Int16(max(-32767, min(32767, channels[c][i] * 32767)))) }
+        }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    static func tone(_ frequency: Double, seconds: Double, sampleRate: Int, amplitude: Float = 0.5) -> [Float] {
+        (0..<Int(seconds * Double(sampleRate))).map { amplitude * Float(sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate))) }
+    }
+}
+
+final class MusicTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-music-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    private func track(_ name: String, seconds: Double, frequency: Double = 440, group: String? = nil) throws -> AudioTrack {
+        let path = folder.appendingPathComponent(name).path
+        let left = WAVFile.tone(frequency, seconds: seconds, sampleRate: 44100)
+        try WAVFile.write(channels: [left, left.map { -$0 * 0.5 }], sampleRate: 44100, to: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let mtime = (attributes[.modificationDate] as! Date).timeIntervalSince1970
+        return AudioTrack(path: RawPath(path), size: Int64(attributes[.size] as! Int), modificationTimeNs: Int64(mtime * 1e9),
+                          title: name, group: group)
+    }
+
+    func testCacheDecodesOnceAndMissesWhenTheFileChanges() throws {
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let original = try track("a.wav", seconds: 2)
+        XCTAssertFalse(cache.contains(original))
+        let pcm = try cache.track(original)
+        XCTAssertEqual(pcm.count, 32000, accuracy: 2)
+        XCTAssertTrue(cache.contains(original))
+        // Mono mixdown of (x, -x/2) is x/4: a 0.5 tone becomes 0.125.
+        XCTAssertEqual(pcm.excerpt(from: 0, length: 16000).map(abs).max()!, 0.125, accuracy: 0.01)
+        XCTAssertEqual(try PCMCache(folder: cache.folder, sampleRate: 16000).track(original).count, pcm.count)
+
+        var touched = original
+        touched.modificationTimeNs += 1
+        XCTAssertFalse(cache.contains(touched))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.folder).count, 1)
+        _ = try cache.track(touched)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.folder).count, 2)
+    }
+
+    func testExcerptPastTheEndIsSilence() throws {
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let pcm = try cache.track(try track("short.wav", seconds: 1))
+        let excerpt = pcm.excerpt(from: pcm.count - 10, length: 100)
+        XCTAssertEqual(excerpt.count, 100)
+        XCTAssertTrue(excerpt[20...].allSatisfy { $0 == 0 })
+        XCTAssertTrue(excerpt[..<10].contains { $0 != 0 })
+    }
+
+    func testUndecodableTrackIsSkippedWithItsName() throws {
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let bad = folder.appendingPathComponent("broken.wav").path
+        try Data("RIFF not really".utf8).write(to: URL(fileURLWithPath: bad))
+        let good = try track("good.wav", seconds: 1)
+        let result = MusicCollection.decode([AudioTrack(path: RawPath(bad), size: 15, modificationTimeNs: 1), good],
+                                            cache: cache, threads: 2)
+        XCTAssertEqual(result.tracks, [good])
+        XCTAssertEqual(result.skipped.count, 1)
+        XCTAssertTrue(result.skipped[0].description.contains("broken.wav"), result.skipped[0].description)
+    }
+
+    func testFixedItemsAreEvenlySpreadAndLimited() throws {
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let long = try cache.track(try track("long.wav", seconds: 10)), short = try cache.track(try track("short.wav", seconds: 1))
+        let all = AudioExcerpts.fixedItems(pcm: [long, short], excerptLength: 16000, limit: 0)
+        XCTAssertEqual(all.filter { $0.track == 0 }.map(\.start), (0..<10).map { $0 * 16000 })
+        XCTAssertEqual(all.filter { $0.track == 1 }.map(\.start), [0])
+        let limited = AudioExcerpts.fixedItems(pcm: [long, short], excerptLength: 16000, limit: 3)
+        XCTAssertEqual(limited.filter { $0.track == 0 }.map(\.start), [0, 3 * 16000, 6 * 16000])
+        XCTAssertEqual(AudioExcerpts.randomItems(trackCount: 2, perTrack: 3).count, 6)
+    }
+
+    func testAudioViewsAreMelImagesAndReproducible() throws {
+        var config = RunConfig.musicPreset()
+        config.duplicationFactor = 2
+        let views = try AudioViewMaker(config: config)
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let pcm = try cache.track(try track("a.wav", seconds: 4))
+        let source = AudioExcerpts(tracks: [try track("a.wav", seconds: 4)], pcm: [pcm],
+                                   items: AudioExcerpts.randomItems(trackCount: 1, perTrack: 2), views: views, usesTwoCrops: true)
+        XCTAssertEqual(source.shape, ItemShape(channels: 1, height: 128, width: 128))
+        let a = ShiftMajorBatch.make(source: source, items: [0, 1], shifts: 2, generator: SeededGenerator(seed: 3))
+        let b = ShiftMajorBatch.make(source: source, items: [0, 1], shifts: 2, generator: SeededGenerator(seed: 3))
+        XCTAssertEqual(a.count, 8)
+        XCTAssertEqual(a.input.count, 8 * 128 * 128)
+        XCTAssertEqual(a.input, b.input)
+        XCTAssertEqual(a.input.min(), 0)
+        XCTAssertEqual(a.input.max(), 1)
+    }
+
+    func testMelSizeMismatchNamesTheKey() {
+        var config = RunConfig.musicPreset()
+        config.inputImageSize = [64, 64]
+        XCTAssertThrowsError(try AudioViewMaker(config: config)) { error in
+            XCTAssertEqual((error as? ConfigError)?.key, "input_img_size")
+            XCTAssertTrue("\(error)".contains("[128, 128]"), "\(error)")
+        }
+    }
+
+    func testHeldOutSplitIsByTrack() {
+        let liked = (0..<10).map { AudioTrack(path: RawPath("/l/\($0)"), size: 1, modificationTimeNs: 1, group: "liked") }
+        let others = (0..<4).map { AudioTrack(path: RawPath("/o/\($0)"), size: 1, modificationTimeNs: 1, group: "other") }
+        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.2, seed: 1)
+        XCTAssertEqual(split.train.count + split.validation.count, 7)
+        XCTAssertEqual(split.validation.count, 1)
+        XCTAssertEqual(split.test.count, 3 + 4)
+        XCTAssertEqual(split.testIsInClass.filter { $0 }.count, 3)
+        XCTAssertEqual(Set(split.train + split.validation + split.test).count, 14)
+        XCTAssertEqual(MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.2, seed: 1).test,
+                       split.test)
+    }
+
+    func testGroupedAUROCPerExcerptAndPerTrack() {
+        // Track 0 in class (excerpts 0.9, 0.1 -> mean 0.5); track 1 "rock" (0.4); track 2 "pop" (0.8, 0.6 -> 0.7).
+        let evaluation = GroupedAUROC(trackOfItem: [0, 0, 1, 2, 2], isInClass: [true, false, false],
+                                      groups: ["liked", "rock", "pop"],
+                                      scores: ItemScores(norm: [0.9, 0.1, 0.4, 0.8, 0.6], csi: [0.9, 0.1, 0.4, 0.8, 0.6]))
+        let rock = evaluation.auroc(against: "rock")
+        XCTAssertEqual(rock.outliers, 1)
+        XCTAssertEqual(rock.track.csi, 1.0)          // 0.5 > 0.4
+        XCTAssertEqual(rock.excerpt.csi, 0.5)        // 0.9 beats 0.4, 0.1 does not
+        let all = evaluation.auroc(against: nil)
+        XCTAssertEqual(all.outliers, 2)
+        XCTAssertEqual(all.track.norm, 0.5)          // 0.5 vs {0.4, 0.7}
+        XCTAssertEqual(all.excerpt.norm!, 3.0 / 6.0, accuracy: 1e-12)  // 0.9 beats all three, 0.1 none
+    }
+
+    func testMusicPresetMatchesConfigsCustomJSON() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Configs/custom.json")
+        let fromFile = try RunConfig.load(contentsOf: file, purpose: .inspection)
+        var preset = RunConfig.musicPreset()
+        preset.dataPath = fromFile.dataPath
+        XCTAssertEqual(fromFile.json(), preset.json())
+    }
+
+    func testMusicExperimentTrainsAndReportsEveryGroup() throws {
+        var config = RunConfig.musicPreset()
+        config.epochs = 1
+        config.excerptsPerTrack = 2
+        config.batchSize = 4
+        config.evalSamples = 1
+        config.maxExcerptsPerTrack = 2
+        config.logDirectory = folder.appendingPathComponent("run").path
+        let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
+        let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }
+        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: 2)
+        let experiment = MusicExperiment(config: config, split: split,
+                                         cache: try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000),
+                                         label: "tones")
+        let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) { _ in }
+        XCTAssertEqual(report.trainTracks + report.validationTracks, 4)
+        XCTAssertEqual(report.heldOutTracks, 2)
+        XCTAssertEqual(report.outlierTracks, ["high": 2])
+        XCTAssertEqual(report.perGroup.keys.sorted(), ["high"])
+        XCTAssertNotNil(report.overall.track.csi)
+        XCTAssertGreaterThan(report.featureRealtimeFactor, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: report.checkpoint))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train.log").path))
+    }
+}
