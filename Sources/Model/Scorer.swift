@@ -9,11 +9,26 @@ public struct ItemScores: Sendable {
     /// CSI's score: shift-ensembled nearest-training-feature similarity plus shift-head confidence,
     /// each term calibrated on the training items.
     public var csi: [Double]
+    /// Unit-length projections of the clean items, row-major (items x projection width): what
+    /// "closest liked track" compares.
+    public var embeddings: [Float]
 
-    public init(norm: [Double], csi: [Double]) {
+    public init(norm: [Double], csi: [Double], embeddings: [Float] = []) {
         self.norm = norm
         self.csi = csi
+        self.embeddings = embeddings
     }
+}
+
+/// What CSI's score is calibrated with: per shift, the unit-length training features and the two
+/// term weights. Codable, so a trained model carries it and scoring needs no training data.
+public struct CSIReference: Codable, Sendable {
+    public var projectionDim: Int
+    public var count: Int
+    /// Per shift: count x projectionDim, row-major.
+    public var axes: [[Float]]
+    public var simWeights: [Double]
+    public var shiftWeights: [Double]
 }
 
 /// How many augmented samples and training items CSI's score uses.
@@ -40,67 +55,83 @@ public struct ScoringSettings: Sendable {
 public final class CSIScorer: @unchecked Sendable {
     public let network: CSINetwork
     public let settings: ScoringSettings
-    /// Per shift: normalised training features, m x projectionDim.
-    private var axes: [[Float]] = []
-    private var simWeights: [Double] = []
-    private var shiftWeights: [Double] = []
+    /// The calibration: training features and term weights.
+    public let reference: CSIReference
     /// Number of training items the scorer was calibrated on.
-    public private(set) var referenceCount = 0
+    public var referenceCount: Int { reference.count }
 
     /// Calibrates on `reference` (the training items, or a subset of them).
     public init<Reference: TrainingSource>(network: CSINetwork, reference: Reference, settings: ScoringSettings) throws {
         self.network = network
         self.settings = settings
-        let features = try shiftFeatures(of: reference)
-        referenceCount = reference.count
+        let features = try CSIScorer.shiftFeatures(of: reference, network: network, settings: settings)
         let dim = network.spec.projectionDim
+        var calibration = CSIReference(projectionDim: dim, count: reference.count, axes: [], simWeights: [], shiftWeights: [])
         for k in 0..<network.spec.numShifts {
             var axis = features.projection[k]
             var normSum = 0.0
             for m in 0..<reference.count {
-                let norm = normalize(&axis[(m * dim)..<((m + 1) * dim)])
-                normSum += norm
+                normSum += normalize(&axis[(m * dim)..<((m + 1) * dim)])
             }
-            axes.append(axis)
-            simWeights.append(Double(reference.count) / max(normSum, 1e-12))
+            calibration.axes.append(axis)
+            calibration.simWeights.append(Double(reference.count) / max(normSum, 1e-12))
             let meanShift = features.shiftLogit[k].reduce(0, +) / Double(reference.count)
             // A shift head that is not confident on average gives no usable scale: leave it unweighted.
-            shiftWeights.append(abs(meanShift) > 1e-6 ? 1 / meanShift : 1)
+            calibration.shiftWeights.append(abs(meanShift) > 1e-6 ? 1 / meanShift : 1)
         }
+        self.reference = calibration
+    }
+
+    /// A scorer with a calibration computed earlier (stored with the model).
+    public init(network: CSINetwork, reference: CSIReference, settings: ScoringSettings) throws {
+        guard reference.projectionDim == network.spec.projectionDim, reference.axes.count == network.spec.numShifts else {
+            throw TorchError(code: .mismatch, message: "the stored CSI calibration does not fit this network (\(reference.axes.count) shifts of width \(reference.projectionDim), the network has \(network.spec.numShifts) of \(network.spec.projectionDim))")
+        }
+        self.network = network
+        self.settings = settings
+        self.reference = reference
     }
 
     /// Both scores for every item of `source`.
     public func scores<Source: TrainingSource>(_ source: Source) throws -> ItemScores {
-        let features = try shiftFeatures(of: source)
+        let features = try CSIScorer.shiftFeatures(of: source, network: network, settings: settings)
         var csi = [Double](repeating: 0, count: source.count)
         let shifts = network.spec.numShifts
         for k in 0..<shifts {
-            let best = try maxDot(queries: features.projection[k], count: source.count, keys: axes[k],
-                                  keyCount: referenceCount, dim: network.spec.projectionDim)
+            let best = try maxDot(queries: features.projection[k], count: source.count, keys: reference.axes[k],
+                                  keyCount: reference.count, dim: reference.projectionDim)
             for i in 0..<source.count {
-                csi[i] += (Double(best[i]) * simWeights[k] + features.shiftLogit[k][i] * shiftWeights[k]) / Double(shifts)
+                csi[i] += (Double(best[i]) * reference.simWeights[k] + features.shiftLogit[k][i] * reference.shiftWeights[k]) / Double(shifts)
             }
         }
-        return ItemScores(norm: try normScores(source), csi: csi)
+        var clean = try cleanScores(source)
+        clean.csi = csi
+        return clean
     }
 
-    /// The seed's score alone: ||projection|| of each clean item.
-    public func normScores<Source: TrainingSource>(_ source: Source) throws -> [Double] {
+    /// The seed's score (||projection|| of each clean item) and the unit-length clean projections;
+    /// `csi` is left empty.
+    public func cleanScores<Source: TrainingSource>(_ source: Source) throws -> ItemScores {
         let dim = network.spec.projectionDim
-        var result: [Double] = []
-        result.reserveCapacity(source.count)
+        var result = ItemScores(norm: [], csi: [], embeddings: [])
+        result.norm.reserveCapacity(source.count)
+        result.embeddings.reserveCapacity(source.count * dim)
         try forEachChunk(of: source.count, chunk: settings.batchSize) { range in
-            let input = fill(source.shape, count: range.count) { i, slot in source.writeCleanInput(of: range.lowerBound + i, into: slot) }
-            let out = try network.forward(input, count: range.count)
-            for i in 0..<range.count {
-                result.append(Double(out.projection[(i * dim)..<((i + 1) * dim)].reduce(0) { $0 + $1 * $1 }).squareRoot())
+            let input = fill(source.shape, count: range.count, threads: settings.dataThreads) { i, slot in
+                source.writeCleanInput(of: range.lowerBound + i, into: slot)
             }
+            var projection = try network.forward(input, count: range.count).projection
+            for i in 0..<range.count {
+                result.norm.append(normalize(&projection[(i * dim)..<((i + 1) * dim)]))
+            }
+            result.embeddings.append(contentsOf: projection)
         }
         return result
     }
 
     /// Mean projection and shift logit per shift over `samples` augmented samples.
-    private func shiftFeatures<Source: TrainingSource>(of source: Source) throws -> (projection: [[Float]], shiftLogit: [[Double]]) {
+    private static func shiftFeatures<Source: TrainingSource>(of source: Source, network: CSINetwork, settings: ScoringSettings) throws
+        -> (projection: [[Float]], shiftLogit: [[Double]]) {
         let shifts = network.spec.numShifts, dim = network.spec.projectionDim, samples = settings.samples
         var projection = [[Float]](repeating: [Float](repeating: 0, count: source.count * dim), count: shifts)
         var shiftLogit = [[Double]](repeating: [Double](repeating: 0, count: source.count), count: shifts)

@@ -1,0 +1,92 @@
+import Foundation
+import LibraryScanner
+
+/// One liked track as a trained model remembers it: for "because you liked …".
+public struct LikedTrack: Codable, Sendable {
+    /// The file's path bytes.
+    public var path: Data
+    public var displayName: String
+    /// Mean unit-length projection of the track's clean excerpts.
+    public var embedding: [Float]
+    /// True when the track was held out for validation (its score calibrates the fit).
+    public var isHeldOut: Bool
+}
+
+/// Everything scoring needs besides the network weights: CSI's calibration, the liked tracks'
+/// embeddings, and the scores that turn a new track's score into a fit (0-100).
+public struct TasteProfile: Codable, Sendable {
+    public static let fileName = "profile.json"
+
+    public var modelID: String
+    public var createdAt: Date
+    public var reference: CSIReference
+    public var liked: [LikedTrack]
+    /// Track-level CSI scores of liked tracks: the held-out ones, or all when too few were held out.
+    public var calibrationScores: [Double]
+    /// "held-out" or "training" (training tracks score higher than new liked music would: fits come out lower).
+    public var calibrationSource: String
+
+    /// Reads `profile.json` from a model folder.
+    public static func load(from folder: URL) throws -> TasteProfile {
+        let url = folder.appendingPathComponent(fileName)
+        guard let data = try? Data(contentsOf: url) else {
+            throw TorchError(code: .io, message: "no taste profile at \(url.path): train the model with `tunescore train --liked …` first")
+        }
+        do {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(TasteProfile.self, from: data)
+        } catch {
+            throw TorchError(code: .mismatch, message: "taste profile \(url.path) is damaged: \(error)")
+        }
+    }
+
+    /// Writes `profile.json` into a model folder atomically.
+    public func save(to folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(self).write(to: folder.appendingPathComponent(TasteProfile.fileName), options: .atomic)
+    }
+}
+
+/// Per-track results of scoring a set of tracks with a trained model.
+public struct TrackScores: Sendable {
+    /// Mean over each track's excerpts.
+    public var norm: [Double]
+    public var csi: [Double]
+    /// Per track: mean unit-length projection, normalised again (trackCount x width).
+    public var embeddings: [[Float]]
+    public var excerptCounts: [Int]
+    /// The per-excerpt scores and which track each excerpt belongs to.
+    public var excerptScores: ItemScores
+    public var trackOfExcerpt: [Int]
+}
+
+extension CSIScorer {
+    /// Scores whole tracks: up to `maxExcerpts` non-overlapping excerpts each (0 = all), averaged.
+    public func scoreTracks(_ tracks: [AudioTrack], pcm: [PCMTrack], views: AudioViewMaker, maxExcerpts: Int) throws -> TrackScores {
+        let items = AudioExcerpts.fixedItems(pcm: pcm, excerptLength: views.excerptLength, limit: maxExcerpts)
+        let source = AudioExcerpts(tracks: tracks, pcm: pcm, items: items, views: views, usesTwoCrops: false)
+        let scores = try self.scores(source)
+        let dim = reference.projectionDim
+        var result = TrackScores(norm: Array(repeating: 0, count: tracks.count), csi: Array(repeating: 0, count: tracks.count),
+                                 embeddings: Array(repeating: Array(repeating: 0, count: dim), count: tracks.count),
+                                 excerptCounts: Array(repeating: 0, count: tracks.count), excerptScores: scores,
+                                 trackOfExcerpt: items.map(\.track))
+        for (i, item) in items.enumerated() {
+            result.norm[item.track] += scores.norm[i]
+            result.csi[item.track] += scores.csi[i]
+            result.excerptCounts[item.track] += 1
+            for d in 0..<dim { result.embeddings[item.track][d] += scores.embeddings[i * dim + d] }
+        }
+        for t in tracks.indices {
+            let n = Double(max(1, result.excerptCounts[t]))
+            result.norm[t] /= n
+            result.csi[t] /= n
+            var slice = result.embeddings[t][...]
+            normalize(&slice)
+            result.embeddings[t] = Array(slice)
+        }
+        return result
+    }
+}

@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import LibraryScanner
+
+/// Where trained taste models live: `$XDG_DATA_HOME/tunescore/models/NAME` (or ~/.local/share/…).
+public enum ModelStore {
+    public static func folder(named name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".local/share")
+        return URL(fileURLWithPath: base).appendingPathComponent("tunescore/models").appendingPathComponent(name)
+    }
+
+    /// A model given as a name (in the store) or as a path to a model folder.
+    public static func resolve(_ nameOrPath: String) -> URL {
+        nameOrPath.contains("/") ? URL(fileURLWithPath: nameOrPath) : folder(named: nameOrPath)
+    }
+}
+
+/// Trains a taste model on liked tracks: decode into the cache, split by track (never by excerpt),
+/// train, then build the taste profile that scoring needs.
+public struct TasteTraining: Sendable {
+    public let config: RunConfig
+    public let tracks: [AudioTrack]
+    public let cache: PCMCache
+    /// `best.pt`, `last.pt` and `profile.json` go here.
+    public let folder: URL
+
+    public init(config: RunConfig, tracks: [AudioTrack], cache: PCMCache, folder: URL) {
+        self.config = config
+        self.tracks = tracks
+        self.cache = cache
+        self.folder = folder
+    }
+
+    /// The outcome: training numbers, the profile, and the best network (ready to score).
+    public struct Outcome: Sendable {
+        public var result: TrainingResult
+        public var profile: TasteProfile
+        public var network: CSINetwork
+        public var skipped: [SkippedFile]
+        public var trainTracks: Int
+        public var validationTracks: Int
+        /// Model-only step throughput measured in the same run, when asked for.
+        public var modelOnlyItemsPerSecond: Double?
+    }
+
+    /// Runs everything; `say` narrates, `hook` sees the trainer (to stop it on a signal).
+    public func run(log: TrainingLog, resume: Bool = false, measureModelOnly: Bool = false,
+                    say: @Sendable (String) -> Void, hook: ((Trainer) -> Void)? = nil) throws -> Outcome {
+        let views = try AudioViewMaker(config: config)
+        say("decoding \(tracks.count) liked tracks (each file once; later runs use the cache in \(cache.folder))")
+        let decoded = MusicCollection.decode(tracks, cache: cache, threads: ProcessInfo.processInfo.activeProcessorCount) { done, total in
+            if done % 25 == 0 || done == total { say("decoded \(done)/\(total)") }
+        }
+        for file in decoded.skipped { say("skipped \(file)") }
+        guard decoded.tracks.count >= 2 else {
+            throw TorchError(code: .invalidArgument, message: "training needs at least 2 readable liked tracks, found \(decoded.tracks.count)")
+        }
+        let (trainIndices, validationIndices) = validationSplit(count: decoded.tracks.count, fraction: config.validationFraction,
+                                                                seed: UInt64(config.seed))
+        let isTrain = decoded.tracks.indices.map { Set(trainIndices).contains($0) }
+        let trainItems = trainIndices.flatMap { Array(repeating: AudioExcerpts.Item(track: $0, start: nil), count: config.excerptsPerTrack) }
+        let validationItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
+            .filter { !isTrain[$0.track] }
+        let base = AudioExcerpts(tracks: decoded.tracks, pcm: decoded.pcm, items: trainItems + validationItems, views: views,
+                                 usesTwoCrops: config.usesTwoCrops)
+        let trainSource = SubsetSource(base, indices: Array(0..<trainItems.count))
+        let validationSource = SubsetSource(base, indices: Array(trainItems.count..<base.count))
+
+        TorchRuntime.seed(UInt64(config.seed))
+        let network = try CSINetwork(spec: config.networkSpec(channels: 1))
+        var settings = config.trainingSettings
+        settings.checkpointFolder = folder
+        var modelOnly: Double?
+        if measureModelOnly {
+            let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: settings, configJSON: "{}")
+            modelOnly = try probe.modelOnlyItemsPerSecond(source: trainSource, steps: 10)
+        }
+        let trainer = try Trainer(network: network, settings: settings, configJSON: config.json())
+        hook?(trainer)
+        say("training on \(trainIndices.count) tracks (\(trainItems.count) excerpts an epoch), validating on \(validationIndices.count)")
+        let result = try trainer.run(train: trainSource, validation: validationSource, resume: resume, observe: log.record)
+        guard !result.wasStopped else {
+            throw TrainingStopped(lastCheckpoint: result.lastCheckpoint, epochs: result.epochsCompleted)
+        }
+
+        say("building the taste profile (calibration and liked-track embeddings)")
+        let (best, _) = try Checkpoint.load(from: result.bestCheckpoint)
+        let referenceItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
+            .filter { isTrain[$0.track] }
+        let reference = AudioExcerpts(tracks: decoded.tracks, pcm: decoded.pcm, items: referenceItems, views: views, usesTwoCrops: false)
+        let scorer = try CSIScorer(network: best, reference: limitedSubset(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
+                                   settings: config.scoringSettings)
+        let liked = try scorer.scoreTracks(decoded.tracks, pcm: decoded.pcm, views: views, maxExcerpts: config.maxExcerptsPerTrack)
+        // Held-out tracks score as new liked music would; with too few of them the training tracks
+        // calibrate instead (they score higher, so fits come out conservative).
+        let heldOutScores = validationIndices.map { liked.csi[$0] }
+        let useHeldOut = heldOutScores.count >= 5
+        let profile = TasteProfile(
+            modelID: result.modelID, createdAt: Date(), reference: scorer.reference,
+            liked: decoded.tracks.indices.map { t in
+                LikedTrack(path: Data(decoded.tracks[t].path.bytes), displayName: decoded.tracks[t].displayName,
+                           embedding: liked.embeddings[t], isHeldOut: !isTrain[t])
+            },
+            calibrationScores: useHeldOut ? heldOutScores : liked.csi, calibrationSource: useHeldOut ? "held-out" : "training")
+        try profile.save(to: folder)
+        return Outcome(result: result, profile: profile, network: best, skipped: decoded.skipped, trainTracks: trainIndices.count,
+                       validationTracks: validationIndices.count, modelOnlyItemsPerSecond: modelOnly)
+    }
+}
+
+/// Training was stopped on request; `last.pt` holds the last finished epoch.
+public struct TrainingStopped: Error, CustomStringConvertible, Sendable {
+    public let lastCheckpoint: URL
+    public let epochs: Int
+    public var description: String {
+        "stopped; \(lastCheckpoint.path) holds epoch \(epochs): continue with --resume"
+    }
+}
