@@ -86,62 +86,43 @@ public struct MusicExperiment: Sendable {
         self.label = label
     }
 
-    /// Decodes, trains, scores and reports; `say` narrates the steps.
-    public func run(log: TrainingLog, say: @Sendable (String) -> Void) throws -> MusicReport {
-        let views = try AudioViewMaker(config: config)
+    /// Decodes, trains (as `tunescore train` does), scores and reports; `say` narrates the steps.
+    public func run(log: TrainingLog, say: @escaping @Sendable (String) -> Void) throws -> MusicReport {
         let threads = ProcessInfo.processInfo.activeProcessorCount
         say("decoding \(split.train.count + split.validation.count + split.test.count) tracks (cached after the first run)")
         let decodeStart = DispatchTime.now()
-        let train = MusicCollection.decode(split.train + split.validation, cache: cache, threads: threads)
         let test = MusicCollection.decode(split.test, cache: cache, threads: threads)
+        let training = TasteTraining(config: config, tracks: split.train + split.validation, validation: Set(split.validation),
+                                     cache: cache, folder: URL(fileURLWithPath: config.effectiveCheckpointDirectory))
+        _ = MusicCollection.decode(training.tracks, cache: cache, threads: threads)
         let decodeSeconds = seconds(since: decodeStart)
-        let skipped = train.skipped + test.skipped
-        for file in skipped { say("skipped \(file)") }
-
-        let trainCount = train.tracks.filter { t in split.train.contains(t) }.count
-        let isTrain = train.tracks.map { t in split.train.contains(t) }
-        let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
-        let trainItems = trainIndices.flatMap { t in Array(repeating: AudioExcerpts.Item(track: t, start: nil), count: config.excerptsPerTrack) }
-        let validationItems = AudioExcerpts.fixedItems(pcm: train.pcm, excerptLength: config.sampleLength, limit: 4)
-            .filter { !isTrain[$0.track] }
-        let base = AudioExcerpts(tracks: train.tracks, pcm: train.pcm, items: trainItems + validationItems, views: views,
-                                 usesTwoCrops: config.usesTwoCrops)
-        let trainSource = SubsetSource(base, indices: Array(0..<trainItems.count))
-        let validationSource = SubsetSource(base, indices: Array(trainItems.count..<base.count))
+        for file in test.skipped { say("skipped \(file)") }
 
         say("measuring feature extraction speed")
-        let realtime = try FeatureBenchmark.realtimeFactor(tracks: Array(train.tracks.prefix(8)), config: config, threads: threads)
+        let realtime = try FeatureBenchmark.realtimeFactor(tracks: Array(split.train.prefix(8)), config: config, threads: threads)
 
-        say("training on \(trainCount) tracks (\(trainItems.count) excerpts per epoch), validating on \(validationIndices.count)")
-        TorchRuntime.seed(UInt64(config.seed))
-        let network = try CSINetwork(spec: config.networkSpec(channels: 1))
-        let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: config.trainingSettings, configJSON: "{}")
-        let modelOnly = try probe.modelOnlyItemsPerSecond(source: trainSource, steps: 10)
-        let trainer = try Trainer(network: network, settings: config.trainingSettings, configJSON: config.json())
-        let result = try trainer.run(train: trainSource, validation: validationSource, resume: false, observe: log.record)
-
+        let outcome = try training.run(log: log, measureModelOnly: true, say: say)
         say("scoring \(test.tracks.count) test tracks")
         let scoringStart = DispatchTime.now()
-        let (best, _) = try Checkpoint.load(from: result.bestCheckpoint)
-        let referenceItems = AudioExcerpts.fixedItems(pcm: train.pcm, excerptLength: config.sampleLength, limit: 4)
-            .filter { isTrain[$0.track] }
-        let reference = AudioExcerpts(tracks: train.tracks, pcm: train.pcm, items: referenceItems, views: views, usesTwoCrops: false)
-        let scorer = try CSIScorer(network: best, reference: limitedSubset(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
-                                   settings: config.scoringSettings)
-        let testItems = AudioExcerpts.fixedItems(pcm: test.pcm, excerptLength: config.sampleLength, limit: config.maxExcerptsPerTrack)
-        let testSource = AudioExcerpts(tracks: test.tracks, pcm: test.pcm, items: testItems, views: views, usesTwoCrops: false)
-        let scores = try scorer.scores(testSource)
+        let scorer = try CSIScorer(network: outcome.network, reference: outcome.profile.reference, settings: config.scoringSettings)
+        let views = try AudioViewMaker(config: config)
+        let scores = try scorer.scoreTracks(test.tracks, pcm: test.pcm, views: views, maxExcerpts: config.maxExcerptsPerTrack)
         let scoringSeconds = seconds(since: scoringStart)
 
-        let isIn = test.tracks.map { t in split.testIsInClass[split.test.firstIndex(of: t)!] }
+        let inClass = Dictionary(zip(split.test, split.testIsInClass), uniquingKeysWith: { first, _ in first })
+        let isIn = test.tracks.map { inClass[$0] ?? false }
         let groups = test.tracks.map { $0.group ?? "other" }
-        let evaluation = GroupedAUROC(trackOfItem: testItems.map(\.track), isInClass: isIn, groups: groups, scores: scores)
+        let evaluation = GroupedAUROC(trackOfItem: scores.trackOfExcerpt, isInClass: isIn, groups: groups, scores: scores.excerptScores)
+        let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
+        let result = outcome.result
+        let modelOnly = outcome.modelOnlyItemsPerSecond ?? .nan
         return MusicReport(
-            dataset: config.datasetName.rawValue, liked: label, trainTracks: trainCount, validationTracks: validationIndices.count,
-            heldOutTracks: isIn.filter { $0 }.count,
-            outlierTracks: Dictionary(grouping: zip(groups, isIn).filter { !$0.1 }.map(\.0), by: { $0 }).mapValues(\.count),
-            skippedFiles: skipped.count, epochs: result.epochsCompleted, overall: evaluation.auroc(against: nil),
-            perGroup: Dictionary(uniqueKeysWithValues: Set(zip(groups, isIn).filter { !$0.1 }.map(\.0)).map { ($0, evaluation.auroc(against: $0)) }),
+            dataset: config.datasetName.rawValue, liked: label, trainTracks: outcome.trainTracks,
+            validationTracks: outcome.validationTracks, heldOutTracks: isIn.filter { $0 }.count,
+            outlierTracks: Dictionary(grouping: outlierGroups, by: { $0 }).mapValues(\.count),
+            skippedFiles: test.skipped.count + outcome.skipped.count, epochs: result.epochsCompleted,
+            overall: evaluation.auroc(against: nil),
+            perGroup: Dictionary(uniqueKeysWithValues: Set(outlierGroups).map { ($0, evaluation.auroc(against: $0)) }),
             featureRealtimeFactor: realtime, decodeSeconds: decodeSeconds, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: result.itemsPerSecond / modelOnly, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,

@@ -21,13 +21,16 @@ public enum ModelStore {
 public struct TasteTraining: Sendable {
     public let config: RunConfig
     public let tracks: [AudioTrack]
+    /// Tracks of `tracks` that validate instead of training; nil = a seeded `validation_fraction` of them.
+    public let validation: Set<AudioTrack>?
     public let cache: PCMCache
     /// `best.pt`, `last.pt` and `profile.json` go here.
     public let folder: URL
 
-    public init(config: RunConfig, tracks: [AudioTrack], cache: PCMCache, folder: URL) {
+    public init(config: RunConfig, tracks: [AudioTrack], validation: Set<AudioTrack>? = nil, cache: PCMCache, folder: URL) {
         self.config = config
         self.tracks = tracks
+        self.validation = validation
         self.cache = cache
         self.folder = folder
     }
@@ -56,9 +59,8 @@ public struct TasteTraining: Sendable {
         guard decoded.tracks.count >= 2 else {
             throw TorchError(code: .invalidArgument, message: "training needs at least 2 readable liked tracks, found \(decoded.tracks.count)")
         }
-        let (trainIndices, validationIndices) = validationSplit(count: decoded.tracks.count, fraction: config.validationFraction,
-                                                                seed: UInt64(config.seed))
-        let isTrain = decoded.tracks.indices.map { Set(trainIndices).contains($0) }
+        let isTrain = trainingMask(decoded.tracks)
+        let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
         let trainItems = trainIndices.flatMap { Array(repeating: AudioExcerpts.Item(track: $0, start: nil), count: config.excerptsPerTrack) }
         let validationItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
             .filter { !isTrain[$0.track] }
@@ -106,6 +108,16 @@ public struct TasteTraining: Sendable {
         try profile.save(to: folder)
         return Outcome(result: result, profile: profile, network: best, skipped: decoded.skipped, trainTracks: trainIndices.count,
                        validationTracks: validationIndices.count, modelOnlyItemsPerSecond: modelOnly)
+    }
+}
+
+extension TasteTraining {
+    /// Which decoded tracks train (the rest validate).
+    func trainingMask(_ decoded: [AudioTrack]) -> [Bool] {
+        if let validation { return decoded.map { !validation.contains($0) } }
+        let (trainIndices, _) = validationSplit(count: decoded.count, fraction: config.validationFraction, seed: UInt64(config.seed))
+        let train = Set(trainIndices)
+        return decoded.indices.map { train.contains($0) }
     }
 }
 
