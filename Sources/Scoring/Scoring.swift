@@ -1,1 +1,0 @@
-// Scoring: scores cache, ranking, playlists, report.

@@ -1,0 +1,203 @@
+import Foundation
+import LibraryScanner
+import XCTest
+@testable import Scoring
+
+final class ScoreCacheTests: XCTestCase {
+    private var databasePath = ""
+
+    override func setUpWithError() throws {
+        databasePath = try makeTemporaryDirectory().appendingPathComponent("db/library.sqlite").path
+    }
+
+    private func track(_ name: String, model: String = "m1", size: Int64 = 100, mtime: Int64 = 7, fit: Double = 50,
+                       csi: Double = 0) -> ScoredTrack {
+        Self.track(name, model: model, size: size, mtime: mtime, fit: fit, csi: csi)
+    }
+
+    private static func track(_ name: String, model: String = "m1", size: Int64 = 100, mtime: Int64 = 7, fit: Double = 50,
+                       csi: Double = 0) -> ScoredTrack {
+        ScoredTrack(path: RawPath("/music/\(name)"), size: size, modificationTimeNs: mtime, modelID: model,
+                    title: "Title \(name)", artist: "Artist", album: nil, duration: 12.5, norm: 0.5, csi: csi, fit: fit,
+                    excerptCount: 4, reasons: [.init(likedTrack: "liked é", similarity: 0.93),
+                                               .init(likedTrack: "other", similarity: 0.5)],
+                    scoredAt: Date(timeIntervalSince1970: 1_700_000_123.25))
+    }
+
+    private func key(_ track: ScoredTrack) -> (path: RawPath, size: Int64, modificationTimeNs: Int64) {
+        (track.path, track.size, track.modificationTimeNs)
+    }
+
+    func testRoundTripKeepsEveryFieldAndRawPath() throws {
+        let cache = try ScoreCache(path: databasePath)
+        XCTAssertEqual(try cache.schemaVersion(), ScoreCache.currentSchemaVersion)
+        var odd = track("x")
+        odd.path = RawPath(bytes: Array("/music/".utf8) + [0xFF, 0x41, 0xC3])
+        odd.title = nil
+        odd.duration = nil
+        odd.norm = .nan
+        let tracks = [track("a.mp3"), odd]
+        try cache.save(tracks)
+        let reopened = try ScoreCache(path: databasePath)
+        let found = try reopened.cached(modelID: "m1", files: tracks.map(key))
+        XCTAssertEqual(found.count, 2)
+        XCTAssertEqual(found[tracks[0].path], tracks[0])
+        let oddFound = try XCTUnwrap(found[odd.path])
+        XCTAssertTrue(oddFound.norm.isNaN)
+        var comparable = oddFound
+        comparable.norm = odd.norm
+        XCTAssertEqual(comparable.path, odd.path)
+        XCTAssertNil(comparable.title)
+        XCTAssertEqual(comparable.reasons, odd.reasons)
+        XCTAssertEqual(try reopened.integrityCheck(), "ok")
+    }
+
+    func testChangedFileOrOtherModelMisses() throws {
+        let cache = try ScoreCache(path: databasePath)
+        let a = track("a.mp3"), b = track("b.mp3")
+        try cache.save([a, b])
+        let files = [(a.path, a.size, a.modificationTimeNs + 1), (b.path, b.size + 1, b.modificationTimeNs),
+                     (RawPath("/music/never.mp3"), Int64(1), Int64(1))]
+        XCTAssertEqual(try cache.cached(modelID: "m1", files: files), [:])
+        XCTAssertEqual(try cache.cached(modelID: "m2", files: [key(a), key(b)]), [:])
+        XCTAssertEqual(try cache.cached(modelID: "m1", files: [key(b)]).keys.sorted(), [b.path])
+    }
+
+    func testUpsertReplacesWithoutDuplicates() throws {
+        let cache = try ScoreCache(path: databasePath)
+        try cache.save([track("a.mp3", fit: 10), track("b.mp3")])
+        let changed = track("a.mp3", mtime: 99, fit: 90)
+        try cache.save([changed])
+        try cache.save([changed])
+        XCTAssertEqual(try cache.count(modelID: "m1"), 2)
+        XCTAssertEqual(try cache.cached(modelID: "m1", files: [key(changed)])[changed.path], changed)
+        // The same path under another model is another row.
+        try cache.save([track("a.mp3", model: "m2")])
+        XCTAssertEqual(try cache.count(), 3)
+    }
+
+    func testRankedBestFitFirstTiesByCSIAndLatestModel() throws {
+        let cache = try ScoreCache(path: databasePath)
+        XCTAssertNil(try cache.latestModelID())
+        try cache.save([track("low", fit: 10), track("tie-low-csi", fit: 70, csi: 1), track("top", fit: 95),
+                        track("tie-high-csi", fit: 70, csi: 2)])
+        try cache.save([track("other", model: "m2", fit: 99)])
+        XCTAssertEqual(try cache.latestModelID(), "m2")
+        XCTAssertEqual(try cache.ranked(modelID: "m1").map(\.path.displayString),
+                       ["/music/top", "/music/tie-high-csi", "/music/tie-low-csi", "/music/low"])
+        try cache.save([track("low", fit: 11)])
+        XCTAssertEqual(try cache.latestModelID(), "m1")
+    }
+
+    func testSharesTheFileWithTrackCatalogWithoutTouchingUserVersion() throws {
+        let catalog = try TrackCatalog(path: databasePath)
+        let cache = try ScoreCache(path: databasePath)
+        try cache.save([track("a.mp3")])
+        XCTAssertEqual(try catalog.schemaVersion(), TrackCatalog.currentSchemaVersion)
+        // Opened in the other order too: neither migration must see the other's tables as its own.
+        let secondPath = (databasePath as NSString).deletingLastPathComponent + "/second.sqlite"
+        _ = try ScoreCache(path: secondPath)
+        let secondCatalog = try TrackCatalog(path: secondPath)
+        XCTAssertEqual(try secondCatalog.schemaVersion(), TrackCatalog.currentSchemaVersion)
+        XCTAssertEqual(try ScoreCache(path: secondPath).schemaVersion(), ScoreCache.currentSchemaVersion)
+    }
+
+    func testThousandLookupsAreFast() throws {
+        let cache = try ScoreCache(path: databasePath)
+        let tracks = (0..<1000).map { track("\($0).flac") }
+        try cache.save(tracks)
+        try cache.save((0..<1000).map { track("\($0).flac", model: "m2") })
+        let start = Date()
+        let found = try cache.cached(modelID: "m1", files: tracks.map(key))
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(found.count, 1000)
+        XCTAssertLessThan(elapsed, 0.5, "1000 lookups took \(elapsed) s")
+    }
+
+    func testTwoInstancesWritingAtOnceBothFinish() throws {
+        // Separate pools are separate SQLite connections, locking as separate processes would.
+        let path = databasePath
+        _ = try ScoreCache(path: path)
+        let failures = FailureLog()
+        DispatchQueue.concurrentPerform(iterations: 2) { writer in
+            do {
+                let cache = try ScoreCache(path: path)
+                for batch in 0..<50 {
+                    try cache.save((0..<10).map { Self.track("\(writer)/\(batch)/\($0).mp3", model: "w\(writer)") })
+                }
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.entries, [])
+        let cache = try ScoreCache(path: path)
+        XCTAssertEqual(try cache.count(modelID: "w0"), 500)
+        XCTAssertEqual(try cache.count(modelID: "w1"), 500)
+        XCTAssertEqual(try cache.integrityCheck(), "ok")
+    }
+
+    func testWaitsForAnotherProcessHoldingTheWriteLock() throws {
+        guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
+            throw XCTSkip("the sqlite3 command is not installed")
+        }
+        let cache = try ScoreCache(path: databasePath)
+        let process = Process()
+        process.executableURL = sqlite3
+        process.arguments = [databasePath]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // The other process takes the write lock, says so, and keeps it for a second.
+        input.fileHandleForWriting.write(Data("""
+            BEGIN IMMEDIATE;
+            INSERT INTO scoring_state (key, value) VALUES ('other process', 'was here');
+            .print locked
+            .shell sleep 1
+            COMMIT;
+
+            """.utf8))
+        try input.fileHandleForWriting.close()
+        let first = output.fileHandleForReading.availableData
+        XCTAssertEqual(String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "locked")
+        let start = Date()
+        try cache.save([track("a.mp3")])
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.3, "the save did not wait for the lock")
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try cache.count(), 1)
+        XCTAssertEqual(try cache.latestModelID(), "m1")
+    }
+
+    func testSQLiteErrorsCarryCodeAndPath() throws {
+        let folder = try makeTemporaryDirectory()
+        let notADatabase = folder.appendingPathComponent("junk.sqlite")
+        try Data(repeating: 0x42, count: 4096).write(to: notADatabase)
+        XCTAssertThrowsError(try ScoreCache(path: notADatabase.path)) { error in
+            let cacheError = error as? ScoreCacheError
+            XCTAssertEqual(cacheError?.sqliteCode, 26) // SQLITE_NOTADB
+            XCTAssertTrue("\(error)".contains(notADatabase.path), "\(error)")
+        }
+    }
+}
+
+/// Error texts collected from several threads.
+final class FailureLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+
+    func append(_ entry: String) { lock.withLock { stored.append(entry) } }
+    var entries: [String] { lock.withLock { stored } }
+}
+
+enum ProcessLookup {
+    /// The first executable called `name` on PATH.
+    static func executable(named name: String) -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+        }
+        return nil
+    }
+}
