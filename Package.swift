@@ -47,8 +47,10 @@ let package = Package(
         ),
         .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model"]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring"]),
+        // Fixture writers the test targets share (not part of the product).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"]),
         .testTarget(name: "tunescoreTests", dependencies: ["tunescore"]),
     ],
     swiftLanguageModes: [.v6],

@@ -70,7 +70,7 @@ public struct LibraryScan: Sendable {
     /// - Throws: only catalog errors (`DatabaseError`); unreadable files and folders are recorded, not thrown.
     public func scan(folders: [RawPath], catalog: TrackCatalog,
                      progress: (ScanProgress) -> Void = { _ in }) throws -> ScanSummary {
-        let roots = folders.map(absolute)
+        let roots = folders.map(\.absolute)
         var summary = ScanSummary()
         let found = walk(roots, unreadable: &summary.unreadable, progress: progress)
         let known = try catalog.fingerprints(under: roots)
@@ -172,19 +172,21 @@ public struct LibraryScan: Sendable {
         }
         return results.values
     }
+}
 
-    /// `path` made absolute against the working folder, without a trailing slash, so rows do not depend on
-    /// where the scan was started.
-    private func absolute(_ path: RawPath) -> RawPath {
-        var bytes = path.bytes
-        if bytes.first != UInt8(ascii: "/"), let cwd = currentFolder() {
+extension RawPath {
+    /// The path made absolute against the working folder, without a trailing slash, so catalog rows do not
+    /// depend on where a scan was started.
+    public var absolute: RawPath {
+        var bytes = self.bytes
+        if bytes.first != UInt8(ascii: "/"), let cwd = RawPath.currentFolder() {
             bytes = cwd.appending(bytes).bytes
         }
         while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
         return RawPath(bytes: bytes)
     }
 
-    private func currentFolder() -> RawPath? {
+    private static func currentFolder() -> RawPath? {
         guard let pointer = getcwd(nil, 0) else { return nil }
         defer { free(pointer) }
         return RawPath(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))))

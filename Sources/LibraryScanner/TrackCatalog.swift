@@ -110,6 +110,11 @@ public final class TrackCatalog: Sendable {
         }
     }
 
+    /// Usable tracks below `folders` (absolute paths), ordered by path.
+    public func tracks(under folders: [RawPath]) throws -> [CatalogTrack] {
+        try tracks().filter { track in folders.contains { track.path.isInside($0) } }
+    }
+
     /// Files that could not be used, with their reasons, ordered by path.
     public func failures() throws -> [TrackFailure] {
         try pool.read { db in

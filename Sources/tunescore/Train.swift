@@ -1,13 +1,30 @@
 import ArgumentParser
 import Foundation
+import LibraryScanner
 import Model
 
 extension Tunescore {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Trains a CSI model on the data set a config names (cifar10 for now).")
+            abstract: "Trains a taste model on liked music (--liked), or a CSI model on the data set a config names.",
+            discussion: """
+                With --liked, the folders are scanned into the library database, decoded once into the audio cache, and a \
+                model is trained with Configs/custom.json's settings (built in; --config and --set change them). The model \
+                goes to $XDG_DATA_HOME/tunescore/models/NAME: best.pt, last.pt, profile.json, train.log, config.json.
+                Without --liked, the config's data set (cifar10) is trained.
+                """)
+
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("Folders of music you like.", valueName: "folder"))
+        var liked: [String] = []
+
+        @Option(help: "Name of the taste model (a folder under $XDG_DATA_HOME/tunescore/models), or a folder path.")
+        var name = "default"
 
         @OptionGroup var options: ConfigOptions
+        @OptionGroup var library: LibraryOptions
+
+        @Option(help: ArgumentHelp("Decoded-audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).", valueName: "folder"))
+        var cache: String?
 
         @Option(help: "Epochs (overrides the config's 'epochs').")
         var epochs: Int?
@@ -17,10 +34,47 @@ extension Tunescore {
 
         func validate() throws {
             if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+            if name.isEmpty { throw ValidationError("--name must not be empty") }
         }
 
         func run() throws {
-            let config = try options.load(purpose: .training, extra: epochs.map { ["epochs": $0] } ?? [:])
+            if liked.isEmpty { try trainDataset() } else { try trainTaste() }
+        }
+
+        private var epochOverride: [String: Any] { epochs.map { ["epochs": $0] } ?? [:] }
+
+        private func trainTaste() throws {
+            let folder = ModelStore.resolve(name)
+            let config = try options.load(purpose: .training, extra: epochOverride.merging(["dataset_name": "custom", "log_dir": folder.path]) { $1 },
+                                          defaults: RunConfig.musicPreset())
+            let catalog = try library.openCatalog()
+            let bar = ProgressBar()
+            let (tracks, summary) = try MusicCollection.scanned(liked.map(RawPath.init), catalog: catalog, progress: bar.update)
+            bar.finish(summary)
+            guard !tracks.isEmpty else {
+                printError("no readable audio below \(liked.joined(separator: ", ")); `tunescore scan --failures` lists what could not be read")
+                throw ExitCode(1)
+            }
+            let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
+            let training = TasteTraining(config: config, tracks: tracks, cache: pcm, folder: folder)
+            let stopper = StopOnSignal()
+            let outcome: TasteTraining.Outcome
+            do {
+                outcome = try training.run(log: try TrainingLog(directory: folder.path, config: config), resume: resume,
+                                           say: { printError($0) }, hook: { stopper.stops($0) })
+            } catch let stopped as TrainingStopped {
+                printError("\(stopped)")
+                throw ExitCode(130)
+            }
+            let result = outcome.result
+            print("model '\(name)': \(outcome.trainTracks) tracks trained, \(outcome.validationTracks) held out; "
+                + "\(result.epochsCompleted) epochs in \(String(format: "%.0f", result.trainingSeconds)) s "
+                + "(\(String(format: "%.1f", result.itemsPerSecond)) excerpts/s); fit calibrated on \(outcome.profile.calibrationSource) tracks")
+            print("saved in \(folder.path); next: tunescore score FOLDER --model \(name)")
+        }
+
+        private func trainDataset() throws {
+            let config = try options.load(purpose: .training, extra: epochOverride)
             let data = try OneClassData.cifar10(config: config)
             let log = try TrainingLog(directory: config.effectiveLogDirectory, config: config)
             let experiment = OneClassExperiment(config: config, data: data)

@@ -35,6 +35,18 @@ public enum MusicCollection {
         return (tracks, skipped)
     }
 
+    /// Brings `catalog` up to date with `folders` (incremental: unchanged files are not read again) and
+    /// returns their usable tracks with tags; `progress` sees the scan.
+    public static func scanned(_ folders: [RawPath], catalog: TrackCatalog, group: String? = nil,
+                               progress: (ScanProgress) -> Void = { _ in }) throws -> (tracks: [AudioTrack], summary: ScanSummary) {
+        let summary = try LibraryScan().scan(folders: folders, catalog: catalog, progress: progress)
+        let tracks = try catalog.tracks(under: folders.map(\.absolute)).map { row in
+            AudioTrack(path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs,
+                       title: row.tags.title, artist: row.tags.artist, group: group)
+        }
+        return (tracks, summary)
+    }
+
     /// Tracks of a folder with one sub-folder per style (group = the sub-folder's name), styles sorted.
     public static func styles(in root: RawPath) throws -> [String: [AudioTrack]] {
         let names = try FileManager.default.contentsOfDirectory(atPath: root.displayString)

@@ -150,6 +150,12 @@ public final class PCMCache: @unchecked Sendable {
         return pcm
     }
 
+    /// Drops `tracks` from the cache (their mappings and files): for audio decoded only to be scored once.
+    public func evict(_ tracks: [AudioTrack]) {
+        lock.withLock { for track in tracks { open[track] = nil } }
+        for track in tracks { unlink(cacheFile(for: track)) }
+    }
+
     /// Whether `track` is already decoded on disk.
     public func contains(_ track: AudioTrack) -> Bool {
         access(cacheFile(for: track), R_OK) == 0

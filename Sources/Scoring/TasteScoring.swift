@@ -1,0 +1,86 @@
+import Foundation
+import LibraryScanner
+import Model
+
+/// Scores catalog tracks with a taste model: cached results where the file and the model are unchanged,
+/// fresh scores (in batches, each saved in one transaction) for the rest.
+public struct TasteScoring: Sendable {
+    public let model: TasteModel
+    public let cache: ScoreCache
+    /// Decoded audio of tracks being scored lives here only until their batch is saved.
+    public let scratch: PCMCache
+    public let threads: Int
+    /// Tracks scored between two saves: a killed run loses at most one batch.
+    public var batchSize = 16
+
+    public init(model: TasteModel, cache: ScoreCache, scratch: PCMCache, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.model = model
+        self.cache = cache
+        self.scratch = scratch
+        self.threads = threads
+    }
+
+    /// What a scoring run did.
+    public struct Outcome: Sendable {
+        /// Every scored track (cached or new), best fit first.
+        public var ranked: [ScoredTrack]
+        public var fromCache: Int
+        public var scoredNow: Int
+        /// Seconds of audio scored now, and the wall time it took (decode included).
+        public var audioSeconds: Double
+        public var scoringSeconds: Double
+        public var skipped: [SkippedFile]
+    }
+
+    /// Scores `tracks`; `progress` sees (tracks done, tracks to score now).
+    public func score(_ tracks: [CatalogTrack], progress: (Int, Int) -> Void = { _, _ in }) throws -> Outcome {
+        let modelID = model.profile.modelID
+        let hits = try cache.cached(modelID: modelID, files: tracks.map { ($0.path, $0.size, $0.modificationTimeNs) })
+        let misses = tracks.filter { hits[$0.path] == nil }
+        var results = Array(hits.values)
+        var skipped: [SkippedFile] = []
+        var audioSeconds = 0.0
+        let start = Date()
+        progress(0, misses.count)
+        for batchStart in stride(from: 0, to: misses.count, by: batchSize) {
+            let batch = Array(misses[batchStart..<min(batchStart + batchSize, misses.count)])
+            let scored = try scoreBatch(batch, modelID: modelID)
+            try cache.save(scored.tracks)
+            results += scored.tracks
+            skipped += scored.skipped
+            audioSeconds += scored.audioSeconds
+            progress(batchStart + batch.count, misses.count)
+        }
+        return Outcome(ranked: TasteScoring.rank(results), fromCache: hits.count, scoredNow: misses.count - skipped.count,
+                       audioSeconds: audioSeconds, scoringSeconds: Date().timeIntervalSince(start), skipped: skipped)
+    }
+
+    private func scoreBatch(_ batch: [CatalogTrack], modelID: String) throws
+        -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
+        let audio = batch.map { AudioTrack(path: $0.path, size: $0.size, modificationTimeNs: $0.modificationTimeNs,
+                                           title: $0.tags.title, artist: $0.tags.artist) }
+        let decoded = MusicCollection.decode(audio, cache: scratch, threads: threads)
+        defer { scratch.evict(audio) }
+        guard !decoded.tracks.isEmpty else { return ([], decoded.skipped, 0) }
+        let scores = try model.score(decoded.tracks, pcm: decoded.pcm)
+        let rows = Dictionary(batch.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        let now = Date()
+        let fitCalibration = try FitCalibration(scores: model.profile.calibrationScores)
+        let closest = ClosestLiked(liked: model.profile.liked.map { ($0.displayName, $0.embedding) })
+        let tracks = decoded.tracks.indices.map { t -> ScoredTrack in
+            let row = rows[decoded.tracks[t].path]!
+            return ScoredTrack(
+                path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs, modelID: modelID,
+                title: row.tags.title, artist: row.tags.artist, album: row.tags.album, duration: row.duration ?? decoded.pcm[t].duration,
+                norm: scores.norm[t], csi: scores.csi[t], fit: fitCalibration.fit(for: scores.csi[t]),
+                excerptCount: scores.excerptCounts[t], reasons: closest.reasons(for: scores.embeddings[t], count: 3),
+                scoredAt: now)
+        }
+        return (tracks, decoded.skipped, decoded.pcm.reduce(0) { $0 + $1.duration })
+    }
+
+    /// Best fit first, as the cache ranks (ties: higher CSI, then path).
+    public static func rank(_ tracks: [ScoredTrack]) -> [ScoredTrack] {
+        tracks.sorted { ($0.fit, $0.csi, $1.path) > ($1.fit, $1.csi, $0.path) }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import LibraryScanner
+
+/// Where the catalog (and the score cache) live.
+struct LibraryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The library database (default: $XDG_DATA_HOME/tunescore/library.sqlite).", valueName: "path"))
+    var db: String?
+
+    /// Opens the catalog, creating and migrating it when needed.
+    func openCatalog() throws -> TrackCatalog {
+        try TrackCatalog(path: databasePath)
+    }
+
+    var databasePath: String { db ?? TrackCatalog.defaultPath() }
+}
+
+extension Tunescore {
+    struct Scan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Records the audio files below folders in the library database (tags, length, format).",
+            discussion: "Rescans are incremental: a file whose size and modification time are unchanged is not read again. "
+                + "Files that cannot be read are recorded with their reason; --failures lists them.")
+
+        @Argument(help: ArgumentHelp("Folders (or files) to scan.", valueName: "folder"))
+        var folders: [String] = []
+
+        @OptionGroup var library: LibraryOptions
+
+        @Flag(help: "List the files that could not be read, with their reasons (after scanning any folders given).")
+        var failures = false
+
+        func validate() throws {
+            if folders.isEmpty && !failures { throw ValidationError("name at least one folder to scan, or --failures") }
+        }
+
+        func run() throws {
+            let catalog = try library.openCatalog()
+            if !folders.isEmpty {
+                let bar = ProgressBar()
+                let summary = try LibraryScan().scan(folders: folders.map(RawPath.init), catalog: catalog, progress: bar.update)
+                bar.finish(summary)
+                for failure in summary.unreadable { printError("could not enter \(failure.path.displayString): \(failure.message)") }
+            }
+            if failures {
+                let list = try catalog.failures()
+                for failure in list { print(failure) }
+                if list.isEmpty { printError("no failed files in \(catalog.path)") }
+            }
+        }
+    }
+}

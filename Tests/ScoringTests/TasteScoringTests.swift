@@ -1,0 +1,114 @@
+import Foundation
+import LibraryScanner
+import Model
+import TestSupport
+import XCTest
+@testable import Scoring
+
+/// Scoring with a tiny model trained on tones: ranking, fit, reasons and the score cache.
+final class TasteScoringTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-taste-\(UUID().uuidString)")
+        for sub in ["liked", "new"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    private func writeTone(_ name: String, frequency: Double, seconds: Double = 4) throws {
+        let samples = WAVFile.tone(frequency, seconds: seconds, sampleRate: 22050)
+        try WAVFile.write(channels: [samples], sampleRate: 22050, to: folder.appendingPathComponent(name).path)
+    }
+
+    private var tinyConfig: RunConfig {
+        var config = RunConfig.musicPreset()
+        config.epochs = 1
+        config.excerptsPerTrack = 2
+        config.batchSize = 4
+        config.evalSamples = 1
+        config.maxExcerptsPerTrack = 2
+        return config
+    }
+
+    /// Trains a model on the liked folder into `name` and loads it for scoring.
+    private func trainModel(_ name: String, seed: Int) throws -> TasteModel {
+        var config = tinyConfig
+        config.seed = seed
+        let modelFolder = folder.appendingPathComponent(name)
+        let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)
+        let (tracks, _) = try MusicCollection.scanned([RawPath(folder.appendingPathComponent("liked").path)], catalog: catalog)
+        let training = TasteTraining(config: config, tracks: tracks, cache: try PCMCache(folder: folder.appendingPathComponent("pcm").path, sampleRate: 16000),
+                                     folder: modelFolder)
+        _ = try training.run(log: try TrainingLog(directory: modelFolder.path, config: config), say: { _ in })
+        return try TasteModel.load(from: modelFolder)
+    }
+
+    /// Scans the new folder and scores it.
+    private func scoreNew(with model: TasteModel) throws -> TasteScoring.Outcome {
+        let database = folder.appendingPathComponent("library.sqlite").path
+        let catalog = try TrackCatalog(path: database)
+        let newFolder = RawPath(folder.appendingPathComponent("new").path)
+        _ = try LibraryScan().scan(folders: [newFolder], catalog: catalog)
+        let scratch = try PCMCache(folder: folder.appendingPathComponent("scratch").path, sampleRate: model.config.sampleRate)
+        let scoring = TasteScoring(model: model, cache: try ScoreCache(path: database), scratch: scratch)
+        return try scoring.score(try catalog.tracks(under: [newFolder]))
+    }
+
+    func testRankingFitReasonsAndTheCache() throws {
+        for i in 0..<6 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
+        try writeTone("new/low.wav", frequency: 350)
+        try writeTone("new/high.wav", frequency: 6000)
+        try writeTone("new/mid.wav", frequency: 1500)
+        let model = try trainModel("model-a", seed: 1)
+
+        let first = try scoreNew(with: model)
+        XCTAssertEqual(first.scoredNow, 3)
+        XCTAssertEqual(first.fromCache, 0)
+        XCTAssertEqual(first.ranked.count, 3)
+        XCTAssertEqual(first.ranked.map(\.fit), first.ranked.map(\.fit).sorted(by: >), "best fit first")
+        for track in first.ranked {
+            XCTAssertTrue((0...100).contains(track.fit))
+            XCTAssertEqual(track.excerptCount, 1, "a 4 s track holds one 2.73 s excerpt")
+            XCTAssertEqual(track.reasons.count, 3)
+            XCTAssertEqual(track.reasons.map(\.similarity), track.reasons.map(\.similarity).sorted(by: >))
+            XCTAssertTrue(track.reasons.allSatisfy { $0.likedTrack.hasPrefix("tone") })
+        }
+        let scratchLeft = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("scratch").path)
+        XCTAssertEqual(scratchLeft, [], "decoded audio of scored tracks is not kept")
+
+        let second = try scoreNew(with: model)
+        XCTAssertEqual(second.scoredNow, 0, "an unchanged file is not scored again")
+        XCTAssertEqual(second.fromCache, 3)
+        XCTAssertEqual(second.ranked.map(\.path), first.ranked.map(\.path))
+        XCTAssertEqual(second.ranked.map(\.csi), first.ranked.map(\.csi))
+
+        let touched = folder.appendingPathComponent("new/mid.wav").path
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: touched)
+        let third = try scoreNew(with: model)
+        XCTAssertEqual(third.scoredNow, 1, "only the touched file is scored again")
+        XCTAssertEqual(third.fromCache, 2)
+
+        let other = try trainModel("model-b", seed: 2)
+        XCTAssertNotEqual(other.profile.modelID, model.profile.modelID)
+        let fourth = try scoreNew(with: other)
+        XCTAssertEqual(fourth.scoredNow, 3, "a new model scores everything afresh")
+    }
+
+    func testDamagedModelFilesGiveClearErrors() throws {
+        for i in 0..<3 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
+        let model = try trainModel("model", seed: 1)
+        let weights = model.folder.appendingPathComponent("best.pt")
+        let bytes = try Data(contentsOf: weights)
+        try bytes.prefix(bytes.count / 2).write(to: weights)
+        XCTAssertThrowsError(try TasteModel.load(from: model.folder)) { error in
+            XCTAssertTrue("\(error)".contains("best.pt"), "\(error)")
+        }
+        try FileManager.default.removeItem(at: weights)
+        XCTAssertThrowsError(try TasteModel.load(from: model.folder)) { error in
+            XCTAssertTrue("\(error)".contains("no trained model"), "\(error)")
+        }
+    }
+}
