@@ -9,6 +9,7 @@ import LibraryScanner
 public struct ReportPage: Sendable {
     /// Which model made the ranking.
     public struct ModelInfo: Sendable {
+        /// The taste model's identifier.
         public var modelID: String
         /// How many liked tracks the model learned from.
         public var likedTrackCount: Int
@@ -37,12 +38,15 @@ public struct ReportPage: Sendable {
         }
     }
 
+    /// The page's title and heading.
     public var title: String
+    /// Which model made the ranking.
     public var model: ModelInfo
     /// CSI track scores of the liked tracks (the calibration scores).
     public var likedScores: [Double]
     /// The new tracks, ranked best first.
     public var new: [ScoredTrack]
+    /// The ROC section of a benchmark run; nil for a plain ranking.
     public var benchmark: Benchmark?
 
     /// A report with the given contents.
@@ -170,77 +174,98 @@ public struct ReportPage: Sendable {
         func fractions(_ values: [Double]) -> [Double] {
             var counts = Array(repeating: 0.0, count: binCount)
             for value in values {
-                let bin = min(binCount - 1, Int((value - low) / (high - low) * Double(binCount)))
-                counts[bin] += 1
+                counts[min(binCount - 1, Int((value - low) / (high - low) * Double(binCount)))] += 1
             }
             return counts.map { values.isEmpty ? 0 : $0 / Double(values.count) }
         }
-        let likedFractions = fractions(liked), newFractions = fractions(newScores)
-        let peak = max(likedFractions.max() ?? 0, newFractions.max() ?? 0, 1e-9)
+        let series = [(fractions(liked), Self.likedColour), (fractions(newScores), Self.newColour)]
+        let peak = max(series.compactMap { $0.0.max() }.max() ?? 0, 1e-9)
         let width = 720.0, height = 240.0, left = 50.0, right = 10.0, top = 30.0, bottom = 40.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
-        let binWidth = plotWidth / Double(binCount)
-        var svg = """
-            <svg class="histogram" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" height="\(Int(height))" role="img" aria-label="Histogram of liked and new CSI scores">
-
-            """
+        let plotWidth = width - left - right, plotHeight = height - top - bottom, axisY = top + plotHeight
+        let barWidth = plotWidth / Double(binCount) / 2
+        var svg = Self.open("svg", ["class": "histogram", "viewBox": "0 0 \(Int(width)) \(Int(height))",
+                                    "width": "\(Int(width))", "height": "\(Int(height))", "role": "img",
+                                    "aria-label": "Histogram of liked and new CSI scores"]) + "\n"
         for bin in 0..<binCount {
-            let x = left + Double(bin) * binWidth
-            for (series, fractionsOfSeries, colour) in [(0, likedFractions, Self.likedColour), (1, newFractions, Self.newColour)] {
-                let barHeight = fractionsOfSeries[bin] / peak * plotHeight
-                guard barHeight > 0 else { continue }
-                svg += "<rect x=\"\(Self.coordinate(x + Double(series) * binWidth / 2))\" y=\"\(Self.coordinate(top + plotHeight - barHeight))\" width=\"\(Self.coordinate(binWidth / 2))\" height=\"\(Self.coordinate(barHeight))\" fill=\"\(colour)\"></rect>\n"
+            for (index, (fractions, colour)) in series.enumerated() where fractions[bin] > 0 {
+                let barHeight = fractions[bin] / peak * plotHeight
+                svg += Self.element("rect", ["x": left + Double(2 * bin + index) * barWidth, "y": axisY - barHeight,
+                                             "width": barWidth, "height": barHeight], fill: colour)
             }
         }
-        let axisY = top + plotHeight
-        svg += """
-            <line x1="\(Self.coordinate(left))" y1="\(Self.coordinate(axisY))" x2="\(Self.coordinate(width - right))" y2="\(Self.coordinate(axisY))" stroke="#4a5568"></line>
-            <text x="\(Self.coordinate(left))" y="\(Self.coordinate(axisY + 16))" text-anchor="start">\(Self.number(low, digits: 2))</text>
-            <text x="\(Self.coordinate(left + plotWidth / 2))" y="\(Self.coordinate(axisY + 16))" text-anchor="middle">\(Self.number((low + high) / 2, digits: 2))</text>
-            <text x="\(Self.coordinate(width - right))" y="\(Self.coordinate(axisY + 16))" text-anchor="end">\(Self.number(high, digits: 2))</text>
-            <text x="\(Self.coordinate(left + plotWidth / 2))" y="\(Self.coordinate(height - 4))" text-anchor="middle">CSI track score (higher = more typical of the liked music)</text>
-            <text x="\(Self.coordinate(left - 6))" y="\(Self.coordinate(top + 4))" text-anchor="end">\(Self.number(peak * 100, digits: 0))%</text>
-            <text x="\(Self.coordinate(left - 6))" y="\(Self.coordinate(axisY))" text-anchor="end">0</text>
-            <g class="legend">
-            <rect x="\(Self.coordinate(left + 10))" y="8" width="12" height="12" fill="\(Self.likedColour)"></rect>
-            <text x="\(Self.coordinate(left + 28))" y="18">liked (\(liked.count))</text>
-            <rect x="\(Self.coordinate(left + 130))" y="8" width="12" height="12" fill="\(Self.newColour)"></rect>
-            <text x="\(Self.coordinate(left + 148))" y="18">new (\(newScores.count))</text>
-            <text x="\(Self.coordinate(left + 250))" y="18">bar height: share of each set</text>
-            </g>
-            </svg>
-            """
-        return svg
+        svg += Self.element("line", ["x1": left, "y1": axisY, "x2": width - right, "y2": axisY], stroke: "#4a5568")
+        for (x, value, anchor) in [(left, low, "start"), (left + plotWidth / 2, (low + high) / 2, "middle"),
+                                   (width - right, high, "end")] {
+            svg += Self.text(Self.number(value, digits: 2), x: x, y: axisY + 16, anchor: anchor)
+        }
+        svg += Self.text("CSI track score (higher = more typical of the liked music)", x: left + plotWidth / 2,
+                         y: height - 4, anchor: "middle")
+        svg += Self.text("\(Self.number(peak * 100, digits: 0))%", x: left - 6, y: top + 4, anchor: "end")
+        svg += Self.text("0", x: left - 6, y: axisY, anchor: "end")
+        svg += "<g class=\"legend\">\n"
+        for (x, label, colour) in [(left + 10, "liked (\(liked.count))", Self.likedColour),
+                                   (left + 130, "new (\(newScores.count))", Self.newColour)] {
+            svg += Self.element("rect", ["x": x, "y": 8, "width": 12, "height": 12], fill: colour)
+            svg += Self.text(label, x: x + 18, y: 18)
+        }
+        svg += Self.text("bar height: share of each set", x: left + 250, y: 18)
+        return svg + "</g>\n</svg>"
     }
 
     private func rocSection(_ benchmark: Benchmark) -> String {
-        let size = 300.0, margin = 40.0
+        let size = 300.0, margin = 40.0, total = Int(size + 2 * margin)
         let points = benchmark.roc.filter { $0.fpr.isFinite && $0.tpr.isFinite }
             .sorted { ($0.fpr, $0.tpr) < ($1.fpr, $1.tpr) }
-        func x(_ fpr: Double) -> String { Self.coordinate(margin + min(1, max(0, fpr)) * size) }
-        func y(_ tpr: Double) -> String { Self.coordinate(margin + (1 - min(1, max(0, tpr))) * size) }
-        let polyline = points.map { "\(x($0.fpr)),\(y($0.tpr))" }.joined(separator: " ")
-        let total = Int(size + 2 * margin)
-        var section = """
-            <section class="benchmark">
-            <h2>Benchmark</h2>
-            <svg class="roc" viewBox="0 0 \(total) \(total)" width="\(total)" height="\(total)" role="img" aria-label="ROC curve">
-            <rect x="\(x(0))" y="\(y(1))" width="\(Self.coordinate(size))" height="\(Self.coordinate(size))" fill="none" stroke="#4a5568"></rect>
-            <line x1="\(x(0))" y1="\(y(0))" x2="\(x(1))" y2="\(y(1))" stroke="#a0aec0" stroke-dasharray="4 4"></line>
-            <polyline points="\(polyline)" fill="none" stroke="\(Self.likedColour)" stroke-width="2"></polyline>
-            <text x="\(Self.coordinate(margin + size / 2))" y="\(Self.coordinate(2 * margin + size - 8))" text-anchor="middle">false positive rate</text>
-            <text transform="translate(14 \(Self.coordinate(margin + size / 2))) rotate(-90)" text-anchor="middle">true positive rate</text>
-
-            """
-        for (index, auroc) in benchmark.aurocs.prefix(8).enumerated() {
-            section += "<text x=\"\(Self.coordinate(margin + size - 8))\" y=\"\(Self.coordinate(margin + size - 10 - Double(benchmark.aurocs.prefix(8).count - 1 - index) * 16))\" text-anchor=\"end\">AUROC \(Self.escape(auroc.name)): \(Self.number(auroc.value, digits: 3))</text>\n"
+        func x(_ fpr: Double) -> Double { margin + min(1, max(0, fpr)) * size }
+        func y(_ tpr: Double) -> Double { margin + (1 - min(1, max(0, tpr))) * size }
+        var section = "<section class=\"benchmark\">\n<h2>Benchmark</h2>\n"
+        section += Self.open("svg", ["class": "roc", "viewBox": "0 0 \(total) \(total)", "width": "\(total)",
+                                     "height": "\(total)", "role": "img", "aria-label": "ROC curve"]) + "\n"
+        section += Self.element("rect", ["x": x(0), "y": y(1), "width": size, "height": size], fill: "none",
+                                stroke: "#4a5568")
+        section += Self.element("line", ["x1": x(0), "y1": y(0), "x2": x(1), "y2": y(1)], stroke: "#a0aec0",
+                                extra: ["stroke-dasharray": "4 4"])
+        let polyline = points.map { "\(Self.coordinate(x($0.fpr))),\(Self.coordinate(y($0.tpr)))" }
+        section += Self.element("polyline", [:], fill: "none", stroke: Self.likedColour,
+                                extra: ["points": polyline.joined(separator: " "), "stroke-width": "2"])
+        section += Self.text("false positive rate", x: margin + size / 2, y: 2 * margin + size - 8, anchor: "middle")
+        section += "<text transform=\"translate(14 \(Self.coordinate(margin + size / 2))) rotate(-90)\" "
+            + "text-anchor=\"middle\">true positive rate</text>\n"
+        // The first few values inside the plot, bottom right where an ROC curve leaves room; all in the table.
+        let shown = Array(benchmark.aurocs.prefix(8))
+        for (index, auroc) in shown.enumerated() {
+            section += Self.text("AUROC \(auroc.name): \(Self.number(auroc.value, digits: 3))", x: margin + size - 8,
+                                 y: margin + size - 10 - Double(shown.count - 1 - index) * 16, anchor: "end")
         }
         section += "</svg>\n<table class=\"auroc\"><thead><tr><th>Name</th><th>AUROC</th></tr></thead><tbody>\n"
         for auroc in benchmark.aurocs {
-            section += "<tr><td>\(Self.escape(auroc.name))</td><td class=\"number\">\(Self.number(auroc.value, digits: 3))</td></tr>\n"
+            section += "<tr><td>\(Self.escape(auroc.name))</td>"
+                + "<td class=\"number\">\(Self.number(auroc.value, digits: 3))</td></tr>\n"
         }
-        section += "</tbody></table>\n</section>\n"
-        return section
+        return section + "</tbody></table>\n</section>\n"
+    }
+
+    // MARK: - SVG
+
+    /// An opening tag with escaped attribute values, in the order given.
+    private static func open(_ name: String, _ attributes: KeyValuePairs<String, String>) -> String {
+        "<\(name)" + attributes.map { " \($0.key)=\"\(escape($0.value))\"" }.joined() + ">"
+    }
+
+    /// A shape with numeric geometry (one decimal) and optional paint, closed on the same line.
+    private static func element(_ name: String, _ geometry: KeyValuePairs<String, Double>, fill: String? = nil,
+                                stroke: String? = nil, extra: KeyValuePairs<String, String> = [:]) -> String {
+        var tag = "<\(name)" + geometry.map { " \($0.key)=\"\(coordinate($0.value))\"" }.joined()
+        if let fill { tag += " fill=\"\(escape(fill))\"" }
+        if let stroke { tag += " stroke=\"\(escape(stroke))\"" }
+        tag += extra.map { " \($0.key)=\"\(escape($0.value))\"" }.joined()
+        return tag + "></\(name)>\n"
+    }
+
+    /// An escaped SVG text label.
+    private static func text(_ content: String, x: Double, y: Double, anchor: String? = nil) -> String {
+        let anchorAttribute = anchor.map { " text-anchor=\"\($0)\"" } ?? ""
+        return "<text x=\"\(coordinate(x))\" y=\"\(coordinate(y))\"\(anchorAttribute)>\(escape(content))</text>\n"
     }
 
     // MARK: - Text

@@ -100,8 +100,8 @@ final class ReportPageTests: XCTestCase {
     /// reads could fill and hang it, and a hung browser is stopped after a minute.
     private func runChromium(_ executable: URL, _ arguments: [String], in folder: URL) throws -> String {
         let stdoutURL = folder.appendingPathComponent("chromium.out"), stderrURL = folder.appendingPathComponent("chromium.err")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: stdoutURL.path, contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: stderrURL.path, contents: nil))
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
