@@ -6,10 +6,13 @@ export OMP_WAIT_POLICY := PASSIVE
 
 DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libfftw3-dev libsoxr-dev \
         libsox-dev libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
+# Only the tests need these: chromium renders the HTML report headless, sqlite3 is a second process
+# holding the score database's write lock.
+TEST_DEBS := chromium sqlite3
 BIN := .build/release/tunescore
 DEMO_DIR ?= demo-data
 
-.PHONY: deps build test demo clean
+.PHONY: deps test-deps build test demo clean
 
 ## deps: installs the Debian packages that are missing (idempotent; needs root)
 deps:
@@ -19,12 +22,20 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "make deps: all Debian packages present"; fi
 
+## test-deps: installs the Debian packages the tests need that are missing (idempotent; needs root)
+test-deps:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make test-deps: installing$$(echo ' '$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "make test-deps: all Debian packages present"; fi
+
 ## build: release build of the tunescore binary
 build: deps
 	swift build -c release --product tunescore
 
 ## test: the whole test suite
-test: deps
+test: deps test-deps
 	swift test
 
 ## demo: the main job on real data

@@ -13,6 +13,7 @@ public struct FitCalibration: Sendable, Equatable {
         /// No finite calibration score was given.
         case noScores
 
+        /// The problem, for people.
         public var description: String {
             switch self {
             case .noScores: "the fit calibration has no finite scores (the taste model is incomplete: train it again)"

@@ -22,6 +22,7 @@ public struct ScoreCacheError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message with the database path and the SQLite code, for people.
     public var description: String {
         let code = sqliteCode.map { " (SQLite error \($0))" } ?? ""
         return "score cache \(databasePath): \(message)\(code)"

@@ -26,8 +26,11 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
     public var modificationTimeNs: Int64
     /// The taste model that gave the scores.
     public var modelID: String
+    /// Tags, when the file has them.
     public var title: String?
+    /// Tags, when the file has them.
     public var artist: String?
+    /// Tags, when the file has them.
     public var album: String?
     /// Seconds, when known.
     public var duration: Double?
@@ -97,6 +100,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
              excerptCount, reasons, scoredAt
     }
 
+    /// Reads a track written by `encode(to:)`; `pathBytes`, when present, wins over `path`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if let bytes = try container.decodeIfPresent(Data.self, forKey: .pathBytes) {
@@ -119,6 +123,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
         scoredAt = try container.decode(Date.self, forKey: .scoredAt)
     }
 
+    /// Writes `path` as text, plus `pathBytes` (base64) when the path is not valid UTF-8.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(path.displayString, forKey: .path)

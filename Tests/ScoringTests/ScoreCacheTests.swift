@@ -169,6 +169,20 @@ final class ScoreCacheTests: XCTestCase {
         XCTAssertEqual(try cache.latestModelID(), "m1")
     }
 
+    func testNewerSchemaIsRefusedRatherThanMisread() throws {
+        guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
+            throw XCTSkip("the sqlite3 command is not installed")
+        }
+        _ = try ScoreCache(path: databasePath)
+        let process = try Process.run(sqlite3, arguments: [databasePath, "UPDATE scoring_schema SET version = 99"])
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertThrowsError(try ScoreCache(path: databasePath)) { error in
+            XCTAssertNil((error as? ScoreCacheError)?.sqliteCode)
+            XCTAssertTrue("\(error)".contains("schema 99"), "\(error)")
+        }
+    }
+
     func testSQLiteErrorsCarryCodeAndPath() throws {
         let folder = try makeTemporaryDirectory()
         let notADatabase = folder.appendingPathComponent("junk.sqlite")
