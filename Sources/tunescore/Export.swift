@@ -9,20 +9,28 @@ struct RankedScores: ParsableArguments {
     @Option(help: ArgumentHelp("Taste model whose scores to use (default: the one that scored last).", valueName: "name|path"))
     var model: String?
 
-    /// The ranking, or exit code 1 with a hint when nothing was scored yet.
-    func load(from library: LibraryOptions) throws -> (modelID: String, tracks: [ScoredTrack]) {
+    /// The ranking and the model's profile (nil when the model folder cannot be found), or exit code 1
+    /// with a hint when nothing was scored yet.
+    func load(from library: LibraryOptions) throws -> (modelID: String, profile: TasteProfile?, tracks: [ScoredTrack]) {
         let cache = try ScoreCache(path: library.databasePath)
-        let modelID: String?
+        let modelID: String?, profile: TasteProfile?
         if let model {
-            modelID = try TasteModel.load(from: ModelStore.resolve(model)).profile.modelID
+            do {
+                profile = try TasteProfile.load(from: ModelStore.resolve(model))
+            } catch {
+                printError("model '\(model)': \(error)")
+                throw ExitCode(1)
+            }
+            modelID = profile?.modelID
         } else {
             modelID = try cache.latestModelID()
+            profile = modelID.flatMap { ModelStore.folder(forModelID: $0) }.flatMap { try? TasteProfile.load(from: $0) }
         }
         guard let modelID, case let tracks = try cache.ranked(modelID: modelID), !tracks.isEmpty else {
             printError("nothing scored yet in \(library.databasePath): run `tunescore score FOLDER` first")
             throw ExitCode(1)
         }
-        return (modelID, tracks)
+        return (modelID, profile, tracks)
     }
 }
 
@@ -52,7 +60,7 @@ extension Tunescore {
         }
 
         func run() throws {
-            let (_, tracks) = try ranking.load(from: library)
+            let (_, _, tracks) = try ranking.load(from: library)
             let writer = PlaylistWriter(top: top, minFit: minFit, relativeTo: relativeTo.map { RawPath($0).absolute })
             let playlist = writer.playlist(tracks)
             for skipped in playlist.skipped { printError("left out of the playlist: \(skipped)") }

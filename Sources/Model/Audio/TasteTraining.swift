@@ -10,6 +10,14 @@ public enum ModelStore {
         return URL(fileURLWithPath: base).appendingPathComponent("tunescore/models").appendingPathComponent(name)
     }
 
+    /// The store's model folder whose profile has `modelID`, if any.
+    public static func folder(forModelID modelID: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        let root = folder(named: "", environment: environment)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.sorted().map { root.appendingPathComponent($0) }
+            .first { (try? TasteProfile.load(from: $0))?.modelID == modelID }
+    }
+
     /// A model given as a name (in the store) or as a path to a model folder.
     public static func resolve(_ nameOrPath: String) -> URL {
         nameOrPath.contains("/") ? URL(fileURLWithPath: nameOrPath) : folder(named: nameOrPath)
