@@ -224,6 +224,12 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(quick.modelName, .smallResNet)
         XCTAssertEqual(quick.evalSamples, 2)
         XCTAssertEqual(quick.evalTrainItems, 1000)
+        let mtt = try RunConfig.load(contentsOf: configs.appendingPathComponent("mtt.json"), purpose: .inspection)
+        XCTAssertEqual(mtt.datasetName, .mtt)
+        XCTAssertEqual(mtt.transforms, .audio)
+        XCTAssertEqual(mtt.epochs, 500)
+        XCTAssertEqual(mtt.duplicationFactor, 4)
+        XCTAssertEqual(mtt.sampleLength, 43740)
     }
 
     func testEditDistance() {
