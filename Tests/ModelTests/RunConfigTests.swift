@@ -123,6 +123,12 @@ final class RunConfigTests: XCTestCase {
         XCTAssertTrue(error.message.contains("cifar10.sh"), error.message)
     }
 
+    func testMissingMTTFolderSaysHowItMustLook() throws {
+        let error = try loadError(#"{"dataset_name": "mtt", "transforms": "audio", "path_data": "nowhere"}"#, purpose: .training)
+        XCTAssertEqual(error.key, "path_data")
+        XCTAssertTrue(error.message.contains("annotations_final.csv (tab-separated"), error.message)
+    }
+
     func testEvaluationNeedsCheckpoint() throws {
         let folder = try makeTemporaryDirectory()
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
