@@ -348,6 +348,12 @@ extension RunConfig {
         if key == "path_data" && datasetName == .cifar10 && evaluationMode == .dataset {
             hint = "; to get CIFAR-10 run `../shared/data/cifar10.sh \(path)` (writes \(path)/cifar-10-batches-bin)"
         }
+        if key == "path_data" && datasetName == .mtt && evaluationMode == .dataset {
+            hint = "; \(MTTError.layout)"
+        }
+        if key == "path_data" && datasetName == .mtt && evaluationMode == .dataset {
+            hint = "; \(MTTError.layout)"
+        }
         guard exists else { throw KeyedProblem(key, .missingPath, "no such \(kind) \(path)\(hint)") }
         if let isDirectory, isDirectory != isFolder.boolValue {
             throw KeyedProblem(key, .missingPath, "\(path) is not a \(kind)\(hint)")

@@ -123,6 +123,12 @@ final class RunConfigTests: XCTestCase {
         XCTAssertTrue(error.message.contains("cifar10.sh"), error.message)
     }
 
+    func testMissingMTTFolderSaysHowItMustLook() throws {
+        let error = try loadError(#"{"dataset_name": "mtt", "transforms": "audio", "path_data": "nowhere"}"#, purpose: .training)
+        XCTAssertEqual(error.key, "path_data")
+        XCTAssertTrue(error.message.contains("annotations_final.csv (tab-separated"), error.message)
+    }
+
     func testEvaluationNeedsCheckpoint() throws {
         let folder = try makeTemporaryDirectory()
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("data"), withIntermediateDirectories: true)
@@ -224,6 +230,12 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(quick.modelName, .smallResNet)
         XCTAssertEqual(quick.evalSamples, 2)
         XCTAssertEqual(quick.evalTrainItems, 1000)
+        let mtt = try RunConfig.load(contentsOf: configs.appendingPathComponent("mtt.json"), purpose: .inspection)
+        XCTAssertEqual(mtt.datasetName, .mtt)
+        XCTAssertEqual(mtt.transforms, .audio)
+        XCTAssertEqual(mtt.epochs, 500)
+        XCTAssertEqual(mtt.duplicationFactor, 4)
+        XCTAssertEqual(mtt.sampleLength, 43740)
     }
 
     func testEditDistance() {
