@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"]),
-        .testTarget(name: "tunescoreTests", dependencies: ["tunescore"]),
+        .testTarget(name: "tunescoreTests", dependencies: ["tunescore", "Scoring", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -45,7 +45,8 @@ extension Tunescore {
 
         private func trainTaste() throws {
             let folder = ModelStore.resolve(name)
-            let config = try options.load(purpose: .training, extra: epochOverride.merging(["dataset_name": "custom", "log_dir": folder.path]) { $1 },
+            let config = try options.load(purpose: .training, extra: epochOverride.merging(["dataset_name": "custom", "log_dir": folder.path,
+                                                                                          "path_data": RawPath(liked[0]).absolute.displayString]) { $1 },
                                           defaults: RunConfig.musicPreset())
             let catalog = try library.openCatalog()
             let bar = ProgressBar()

@@ -1,0 +1,158 @@
+import Foundation
+import Scoring
+import TestSupport
+import XCTest
+
+/// The `tunescore` binary end to end, as a user runs it: exit codes, messages, the whole music loop,
+/// two scorers at once and a scorer killed mid-run.
+final class CommandLineTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    /// The binary SwiftPM built next to the test bundle.
+    private var binary: URL {
+        var url = Bundle(for: CommandLineTests.self).bundleURL
+        while url.pathExtension == "xctest" || url.lastPathComponent.hasSuffix(".xctest") { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("tunescore")
+    }
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_DATA_HOME"] = folder.appendingPathComponent("data").path
+        environment["XDG_CACHE_HOME"] = folder.appendingPathComponent("cache").path
+        process.environment = environment
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        return (process, output, errors)
+    }
+
+    private func finish(_ started: (Process, Pipe, Pipe)) -> Run {
+        let (process, output, errors) = started
+        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    }
+
+    private func run(_ arguments: String...) throws -> Run { finish(try start(arguments)) }
+    private func run(_ arguments: [String]) throws -> Run { finish(try start(arguments)) }
+
+    private func writeTones(in sub: String, count: Int, base: Double, seconds: Double = 3) throws {
+        let dir = folder.appendingPathComponent(sub)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for i in 0..<count {
+            let samples = WAVFile.tone(base + 37 * Double(i), seconds: seconds, sampleRate: 22050)
+            try WAVFile.write(channels: [samples], sampleRate: 22050, to: dir.appendingPathComponent("\(sub.replacingOccurrences(of: "/", with: "_"))-\(i).wav").path)
+        }
+    }
+
+    /// Small enough to train in seconds in a debug build.
+    private let tinyTraining = ["--set", "epochs=1", "--set", "excerpts_per_track=2", "--set", "batchsize=4", "--set", "eval_samples=1",
+                                "--set", "max_excerpts_per_track=2"]
+
+    private func trainTinyModel() throws {
+        try writeTones(in: "liked", count: 5, base: 300)
+        let trained = try run(["train", "--liked", "liked", "--name", "tones", "--db", "library.sqlite"] + tinyTraining)
+        XCTAssertEqual(trained.status, 0, trained.errors)
+        XCTAssertTrue(trained.output.contains("model 'tones'"), trained.output)
+    }
+
+    func testConfigErrorNamesTheKeyAndExitsWith2() throws {
+        try Data(#"{"epochz": 3}"#.utf8).write(to: folder.appendingPathComponent("bad.json"))
+        let result = try run("train", "--liked", ".", "--config", "bad.json")
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.errors.contains("epochz") && result.errors.contains("did you mean 'epochs'"), result.errors)
+        let badSet = try run("train", "--liked", ".", "--set", "lr=fast")
+        XCTAssertEqual(badSet.status, 2)
+        XCTAssertTrue(badSet.errors.contains("lr"), badSet.errors)
+    }
+
+    func testMissingModelSaysHowToTrainOne() throws {
+        try writeTones(in: "new", count: 1, base: 500)
+        let result = try run("score", "new", "--model", "nothing-here", "--db", "library.sqlite")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("no trained model") && result.errors.contains("tunescore train --liked"), result.errors)
+    }
+
+    func testTrainScoreExportReport() throws {
+        try trainTinyModel()
+        try writeTones(in: "new/near", count: 2, base: 320)
+        try writeTones(in: "new/far", count: 2, base: 5000)
+        let scored = try run("score", "new", "--model", "tones", "--db", "library.sqlite", "--json")
+        XCTAssertEqual(scored.status, 0, scored.errors)
+        let lines = scored.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        let fits = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }.map { $0["fit"] as! Double }
+        XCTAssertEqual(fits, fits.sorted(by: >), "best fit first")
+        XCTAssertTrue(scored.errors.contains("0 from the cache, 4 scored now"), scored.errors)
+
+        let again = try run("score", "new", "--model", "tones", "--db", "library.sqlite")
+        XCTAssertEqual(again.status, 0, again.errors)
+        XCTAssertTrue(again.errors.contains("4 from the cache, 0 scored now"), again.errors)
+        XCTAssertTrue(again.output.contains("because you liked"), again.output)
+
+        let exported = try run("export", "--out", "new.m3u8", "--top", "3", "--db", "library.sqlite")
+        XCTAssertEqual(exported.status, 0, exported.errors)
+        let playlist = try String(contentsOf: folder.appendingPathComponent("new.m3u8"), encoding: .utf8)
+        XCTAssertTrue(playlist.hasPrefix("#EXTM3U\n#EXTINF:3,"), playlist)
+        XCTAssertEqual(playlist.split(separator: "\n").filter { $0.hasPrefix("/") }.count, 3)
+
+        let report = try run("report", "--out", "report.html", "--expected", "new/near", "--db", "library.sqlite")
+        XCTAssertEqual(report.status, 0, report.errors)
+        XCTAssertTrue(report.output.contains("AUROC") && report.output.contains("2 expected tracks vs 2 others"), report.output)
+        let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "class=\"track\"").count - 1, 4)
+    }
+
+    func testTwoScorersAtOnceBothFinish() throws {
+        try trainTinyModel()
+        try writeTones(in: "a", count: 6, base: 400)
+        try writeTones(in: "b", count: 6, base: 900)
+        let first = try start(["score", "a", "--model", "tones", "--db", "library.sqlite"])
+        let second = try start(["score", "b", "--model", "tones", "--db", "library.sqlite"])
+        for result in [finish(first), finish(second)] {
+            XCTAssertEqual(result.status, 0, result.errors)
+            XCTAssertFalse(result.errors.contains("locked"), result.errors)
+        }
+        let cache = try ScoreCache(path: folder.appendingPathComponent("library.sqlite").path)
+        XCTAssertEqual(try cache.count(), 12)
+        XCTAssertEqual(try cache.integrityCheck(), "ok")
+    }
+
+    func testScorerKilledMidRunResumesWithoutLossOrDuplicates() throws {
+        try trainTinyModel()
+        try writeTones(in: "many", count: 40, base: 200, seconds: 2)
+        let database = folder.appendingPathComponent("library.sqlite").path
+        let cache = try ScoreCache(path: database)
+        let victim = try start(["score", "many", "--model", "tones", "--db", "library.sqlite"])
+        // Kill it once the first batch is in the database (or when it finishes first, which also proves nothing is lost).
+        while victim.0.isRunning, try cache.count() == 0 { usleep(20_000) }
+        kill(victim.0.processIdentifier, SIGKILL)
+        _ = finish(victim)
+        XCTAssertEqual(try cache.integrityCheck(), "ok")
+        let savedBeforeKill = try cache.count()
+        XCTAssertLessThan(savedBeforeKill, 40, "the scorer was killed before it finished")
+        let rerun = try run("score", "many", "--model", "tones", "--db", "library.sqlite")
+        XCTAssertEqual(rerun.status, 0, rerun.errors)
+        XCTAssertTrue(rerun.errors.contains("\(savedBeforeKill) from the cache"), rerun.errors)
+        XCTAssertEqual(try cache.count(), 40, "every track once")
+        XCTAssertEqual(try cache.integrityCheck(), "ok")
+    }
+}
