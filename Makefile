@@ -14,21 +14,22 @@ DEMO_DIR ?= demo-data
 
 .PHONY: deps test-deps build test demo clean
 
+# install-missing(what, packages): apt-get installs only the packages dpkg does not already have.
+define install-missing
+	@missing=$$(for p in $(2); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make $(1): installing$$(echo ' '$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "make $(1): all Debian packages present"; fi
+endef
+
 ## deps: installs the Debian packages that are missing (idempotent; needs root)
 deps:
-	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$(echo ' '$$missing)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else echo "make deps: all Debian packages present"; fi
+	$(call install-missing,deps,$(DEBS))
 
 ## test-deps: installs the Debian packages the tests need that are missing (idempotent; needs root)
 test-deps:
-	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "make test-deps: installing$$(echo ' '$$missing)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else echo "make test-deps: all Debian packages present"; fi
+	$(call install-missing,test-deps,$(TEST_DEBS))
 
 ## build: release build of the tunescore binary
 build: deps

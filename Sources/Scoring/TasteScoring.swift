@@ -6,14 +6,15 @@ import Model
 /// fresh scores (in batches, each saved in one transaction) for the rest.
 public struct TasteScoring: Sendable {
     public let model: TasteModel
-    public let cache: ScoreCache
+    /// nil: score without caching (a single file).
+    public let cache: ScoreCache?
     /// Decoded audio of tracks being scored lives here only until their batch is saved.
     public let scratch: PCMCache
     public let threads: Int
     /// Tracks scored between two saves: a killed run loses at most one batch.
     public var batchSize = 16
 
-    public init(model: TasteModel, cache: ScoreCache, scratch: PCMCache, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(model: TasteModel, cache: ScoreCache?, scratch: PCMCache, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.model = model
         self.cache = cache
         self.scratch = scratch
@@ -35,7 +36,7 @@ public struct TasteScoring: Sendable {
     /// Scores `tracks`; `progress` sees (tracks done, tracks to score now).
     public func score(_ tracks: [CatalogTrack], progress: (Int, Int) -> Void = { _, _ in }) throws -> Outcome {
         let modelID = model.profile.modelID
-        let hits = try cache.cached(modelID: modelID, files: tracks.map { ($0.path, $0.size, $0.modificationTimeNs) })
+        let hits = try cache?.cached(modelID: modelID, files: tracks.map { ($0.path, $0.size, $0.modificationTimeNs) }) ?? [:]
         let misses = tracks.filter { hits[$0.path] == nil }
         var results = Array(hits.values)
         var skipped: [SkippedFile] = []
@@ -45,7 +46,7 @@ public struct TasteScoring: Sendable {
         for batchStart in stride(from: 0, to: misses.count, by: batchSize) {
             let batch = Array(misses[batchStart..<min(batchStart + batchSize, misses.count)])
             let scored = try scoreBatch(batch, modelID: modelID)
-            try cache.save(scored.tracks)
+            try cache?.save(scored.tracks)
             results += scored.tracks
             skipped += scored.skipped
             audioSeconds += scored.audioSeconds
@@ -55,7 +56,7 @@ public struct TasteScoring: Sendable {
                        audioSeconds: audioSeconds, scoringSeconds: Date().timeIntervalSince(start), skipped: skipped)
     }
 
-    private func scoreBatch(_ batch: [CatalogTrack], modelID: String) throws
+    func scoreBatch(_ batch: [CatalogTrack], modelID: String) throws
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
         let audio = batch.map { AudioTrack(path: $0.path, size: $0.size, modificationTimeNs: $0.modificationTimeNs,
                                            title: $0.tags.title, artist: $0.tags.artist) }

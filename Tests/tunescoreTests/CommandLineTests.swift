@@ -119,6 +119,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(report.output.contains("AUROC") && report.output.contains("2 expected tracks vs 2 others"), report.output)
         let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertEqual(html.components(separatedBy: "class=\"track\"").count - 1, 4)
+
+        let single = try run("evaluate", "new/near/new_near-0.wav", "--model", "tones")
+        XCTAssertEqual(single.status, 0, single.errors)
+        XCTAssertTrue(single.output.contains("fit ") && single.output.contains("because you liked liked-"), single.output)
+        try Data("RIFF garbage".utf8).write(to: folder.appendingPathComponent("broken.wav"))
+        let broken = try run("evaluate", "broken.wav", "--model", "tones")
+        XCTAssertEqual(broken.status, 1)
+        XCTAssertTrue(broken.errors.contains("broken.wav"), broken.errors)
     }
 
     func testTwoScorersAtOnceBothFinish() throws {
