@@ -34,12 +34,13 @@ let package = Package(
         systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: ["libfftw3-dev"]),
         systemLibrary("CSoxr", pkgConfig: "soxr", apt: ["libsoxr-dev"]),
         systemLibrary("CSox", pkgConfig: "sox", apt: ["libsox-dev"]),
+        systemLibrary("CPng", pkgConfig: "libpng", apt: ["libpng-dev"]),
         .target(
             name: "LibraryScanner",
             dependencies: ["CTagLib", "CMpg123", "CSndfile", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Features", dependencies: ["CFFTW", "CSox"]),
-        .target(name: "Model", dependencies: ["CTorch", "Features", "LibraryScanner"]),
+        .target(name: "Model", dependencies: ["CTorch", "CPng", "Features", "LibraryScanner"]),
         .target(name: "Scoring", dependencies: ["Model", "LibraryScanner", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "tunescore",

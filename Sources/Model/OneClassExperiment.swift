@@ -120,3 +120,12 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
             threads: TorchRuntime.threads, checkpoint: result.bestCheckpoint.path)
     }
 }
+
+extension OneClassExperiment where Source == ImageSource {
+    /// Both scores of `images` (e.g. one PNG file), calibrated on the training images as the test set is.
+    public func scores(of images: ImageSet, network: CSINetwork) throws -> ItemScores {
+        let scorer = try CSIScorer(network: network, reference: data.reference(limit: config.evalTrainItems, seed: UInt64(config.seed)),
+                                   settings: config.scoringSettings)
+        return try scorer.scores(ImageSource(images: images, augmentation: data.test.augmentation))
+    }
+}

@@ -26,7 +26,11 @@ extension Tunescore {
         var json = false
 
         func run() throws {
-            if let file { try evaluateFile(file) } else { try evaluateDataset() }
+            switch file {
+            case let file? where file.lowercased().hasSuffix(".png"): try evaluateImage(file)
+            case let file?: try evaluateFile(file)
+            case nil: try evaluateDataset()
+            }
         }
 
         private func evaluateFile(_ file: String) throws {
@@ -51,12 +55,37 @@ extension Tunescore {
             for reason in track.reasons { print("  because you liked \(reason.likedTrack) (similarity \(String(format: "%.2f", reason.similarity)))") }
         }
 
-        private func evaluateDataset() throws {
+        /// The config's checkpoint and the CIFAR-10 experiment it was trained in.
+        private func loadExperiment() throws -> (OneClassExperiment<ImageSource>, CSINetwork, CheckpointMetadata, String) {
             var config = try options.load(purpose: .inspection)
             let path = checkpoint ?? (config.effectiveCheckpointDirectory as NSString).appendingPathComponent("best.pt")
             config = try options.load(purpose: .evaluation, extra: ["path_checkpoint": path])
             let (network, meta) = try Checkpoint.load(from: URL(fileURLWithPath: path))
-            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config))
+            return (OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config)), network, meta, path)
+        }
+
+        private func evaluateImage(_ file: String) throws {
+            let (experiment, network, _, path) = try loadExperiment()
+            let images: ImageSet
+            do {
+                images = try ImageSet.png(at: file, height: experiment.data.test.images.height, width: experiment.data.test.images.width)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+            let scores = try experiment.scores(of: images, network: network)
+            if json {
+                try printReport(["file": file, "checkpoint": path, "class": experiment.data.className,
+                                 "csi": String(format: "%.4f", scores.csi[0]), "norm": String(format: "%.4f", scores.norm[0])], json: true)
+            } else {
+                // CSI divides each term by its mean over the training images, so a typical training image scores about 2.
+                print("\(file) as '\(experiment.data.className)': csi \(String(format: "%.4f", scores.csi[0])) "
+                    + "(training images average about 2; lower = more novel), norm \(String(format: "%.4f", scores.norm[0]))")
+            }
+        }
+
+        private func evaluateDataset() throws {
+            let (experiment, network, meta, path) = try loadExperiment()
             let (norm, csi) = try experiment.aurocs(of: network)
             if json {
                 try printReport(["checkpoint": path, "epoch": "\(meta.epoch)", "auroc_norm": formatted(norm), "auroc_csi": formatted(csi)], json: true)
