@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
         // Fixture writers the test targets share (not part of the product).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"]),
         .testTarget(name: "tunescoreTests", dependencies: ["tunescore", "Scoring", "TestSupport"]),

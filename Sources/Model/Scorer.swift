@@ -9,6 +9,10 @@ public struct ItemScores: Sendable {
     /// CSI's score: shift-ensembled nearest-training-feature similarity plus shift-head confidence,
     /// each term calibrated on the training items.
     public var csi: [Double]
+    /// CSI's two terms apart (each averaged over shifts; csi = similarity + shift): which of them carries
+    /// the signal on a data set.
+    public var similarity: [Double] = []
+    public var shift: [Double] = []
     /// Unit-length projections of the clean items, row-major (items x projection width): what
     /// "closest liked track" compares.
     public var embeddings: [Float]
@@ -95,17 +99,20 @@ public final class CSIScorer: @unchecked Sendable {
     /// Both scores for every item of `source`.
     public func scores<Source: TrainingSource>(_ source: Source) throws -> ItemScores {
         let features = try CSIScorer.shiftFeatures(of: source, network: network, settings: settings)
-        var csi = [Double](repeating: 0, count: source.count)
+        var similarity = [Double](repeating: 0, count: source.count), shift = similarity
         let shifts = network.spec.numShifts
         for k in 0..<shifts {
             let best = try maxDot(queries: features.projection[k], count: source.count, keys: reference.axes[k],
                                   keyCount: reference.count, dim: reference.projectionDim)
             for i in 0..<source.count {
-                csi[i] += (Double(best[i]) * reference.simWeights[k] + features.shiftLogit[k][i] * reference.shiftWeights[k]) / Double(shifts)
+                similarity[i] += Double(best[i]) * reference.simWeights[k] / Double(shifts)
+                shift[i] += features.shiftLogit[k][i] * reference.shiftWeights[k] / Double(shifts)
             }
         }
         var clean = try cleanScores(source)
-        clean.csi = csi
+        clean.csi = zip(similarity, shift).map(+)
+        clean.similarity = similarity
+        clean.shift = shift
         return clean
     }
 

@@ -141,12 +141,7 @@ final class MusicTests: XCTestCase {
     }
 
     func testMusicExperimentTrainsAndReportsEveryGroup() throws {
-        var config = RunConfig.musicPreset()
-        config.epochs = 1
-        config.excerptsPerTrack = 2
-        config.batchSize = 4
-        config.evalSamples = 1
-        config.maxExcerptsPerTrack = 2
+        var config = RunConfig.tinyMusic
         config.logDirectory = folder.appendingPathComponent("run").path
         let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
         let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }

@@ -23,19 +23,9 @@ final class TasteScoringTests: XCTestCase {
         try WAVFile.write(channels: [samples], sampleRate: 22050, to: folder.appendingPathComponent(name).path)
     }
 
-    private var tinyConfig: RunConfig {
-        var config = RunConfig.musicPreset()
-        config.epochs = 1
-        config.excerptsPerTrack = 2
-        config.batchSize = 4
-        config.evalSamples = 1
-        config.maxExcerptsPerTrack = 2
-        return config
-    }
-
     /// Trains a model on the liked folder into `name` and loads it for scoring.
     private func trainModel(_ name: String, seed: Int) throws -> TasteModel {
-        var config = tinyConfig
+        var config = RunConfig.tinyMusic
         config.seed = seed
         let modelFolder = folder.appendingPathComponent(name)
         let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)

@@ -37,6 +37,11 @@ public struct MusicSplit: Sendable {
 public struct ScorePair: Codable, Sendable {
     public var norm: Double?
     public var csi: Double?
+    /// CSI's similarity and shift terms alone.
+    public var similarity: Double?
+    public var shift: Double?
+    /// Track level only: cosine of the track's mean embedding to the closest liked training track.
+    public var nearestLikedTrack: Double?
 }
 
 /// AUROCs of in-class test tracks against one set of outliers.
@@ -112,7 +117,12 @@ public struct MusicExperiment: Sendable {
         let inClass = Dictionary(zip(split.test, split.testIsInClass), uniquingKeysWith: { first, _ in first })
         let isIn = test.tracks.map { inClass[$0] ?? false }
         let groups = test.tracks.map { $0.group ?? "other" }
-        let evaluation = GroupedAUROC(trackOfItem: scores.trackOfExcerpt, isInClass: isIn, groups: groups, scores: scores.excerptScores)
+        let trainedOn = outcome.profile.liked.filter { !$0.isHeldOut }.map(\.embedding)
+        let nearest = scores.embeddings.map { embedding in
+            trainedOn.map { zip($0, embedding).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }.max() ?? .nan
+        }
+        let evaluation = GroupedAUROC(trackOfItem: scores.trackOfExcerpt, isInClass: isIn, groups: groups, scores: scores.excerptScores,
+                                      nearestLikedTrack: nearest)
         let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
         let result = outcome.result
         let modelOnly = outcome.modelOnlyItemsPerSecond ?? .nan
@@ -136,6 +146,8 @@ struct GroupedAUROC {
     let isInClass: [Bool]
     let groups: [String]
     let scores: ItemScores
+    /// Per track: similarity to the closest liked training track (empty: not reported).
+    var nearestLikedTrack: [Double] = []
 
     /// `group` nil = all outliers; in-class tracks are always included.
     func auroc(against group: String?) -> MusicAUROC {
@@ -143,9 +155,11 @@ struct GroupedAUROC {
         let items = trackOfItem.indices.filter { keepTrack[trackOfItem[$0]] }
         let tracks = keepTrack.indices.filter { keepTrack[$0] }
         func excerptLevel(_ values: [Double]) -> Double? {
-            AUROC.area(scores: items.map { values[$0] }, isPositive: items.map { isInClass[trackOfItem[$0]] })
+            guard values.count == trackOfItem.count else { return nil }
+            return AUROC.area(scores: items.map { values[$0] }, isPositive: items.map { isInClass[trackOfItem[$0]] })
         }
         func trackLevel(_ values: [Double]) -> Double? {
+            guard values.count == trackOfItem.count else { return nil }
             var sums = [Double](repeating: 0, count: isInClass.count), counts = [Int](repeating: 0, count: isInClass.count)
             for (item, track) in trackOfItem.enumerated() {
                 sums[track] += values[item]
@@ -154,8 +168,12 @@ struct GroupedAUROC {
             return AUROC.area(scores: tracks.map { sums[$0] / Double(max(1, counts[$0])) }, isPositive: tracks.map { isInClass[$0] })
         }
         return MusicAUROC(outliers: tracks.filter { !isInClass[$0] }.count,
-                          excerpt: ScorePair(norm: excerptLevel(scores.norm), csi: excerptLevel(scores.csi)),
-                          track: ScorePair(norm: trackLevel(scores.norm), csi: trackLevel(scores.csi)))
+                          excerpt: ScorePair(norm: excerptLevel(scores.norm), csi: excerptLevel(scores.csi),
+                                             similarity: excerptLevel(scores.similarity), shift: excerptLevel(scores.shift)),
+                          track: ScorePair(norm: trackLevel(scores.norm), csi: trackLevel(scores.csi),
+                                           similarity: trackLevel(scores.similarity), shift: trackLevel(scores.shift),
+                                           nearestLikedTrack: nearestLikedTrack.isEmpty ? nil
+                                               : AUROC.area(scores: tracks.map { nearestLikedTrack[$0] }, isPositive: tracks.map { isInClass[$0] })))
     }
 }
 

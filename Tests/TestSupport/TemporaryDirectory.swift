@@ -1,11 +1,11 @@
 import Foundation
 import XCTest
 
-extension XCTestCase {
+public extension XCTestCase {
     /// A fresh, empty folder for this test, removed when the test ends.
     func makeTemporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ModelTests-\(UUID().uuidString)", isDirectory: true)
+            .appendingPathComponent("tunescore-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url

@@ -1,0 +1,14 @@
+import Model
+
+extension RunConfig {
+    /// The music preset cut down to train in seconds on tones in a debug build.
+    public static var tinyMusic: RunConfig {
+        var config = RunConfig.musicPreset()
+        config.epochs = 1
+        config.excerptsPerTrack = 2
+        config.batchSize = 4
+        config.evalSamples = 1
+        config.maxExcerptsPerTrack = 2
+        return config
+    }
+}
