@@ -59,6 +59,8 @@ extension RunConfig {
         .integer("eval_train_items", \.evalTrainItems, 0...Int.max,
                  "CSI score: training items used as the reference set (0 = all)."),
         .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),
+        .choice("audio_shift", \.audioShift,
+                "Audio shifts: noise (the reference's Gaussian noise levels) or flip (k=1 frequency flip, 2 time reversal, 3 both, of the log-mel image)."),
         .integer("excerpts_per_track", \.excerptsPerTrack, 1...10_000,
                  "Audio training: random excerpts drawn from each track per epoch."),
         .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,

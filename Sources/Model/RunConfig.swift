@@ -21,6 +21,11 @@ public struct RunConfig: Sendable {
     public enum Transforms: String, CaseIterable, Sendable {
         case image, audio
     }
+    /// What CSI's shifts do to audio: the reference's noise levels, or flips of the log-mel image
+    /// (frequency, time, both: the spectrogram's counterpart of the image rotations).
+    public enum AudioShiftKind: String, CaseIterable, Sendable {
+        case noise, flip
+    }
     /// The optimiser.
     public enum Optimizer: String, CaseIterable, Sendable {
         case adamw, sgd, lars
@@ -100,6 +105,7 @@ public struct RunConfig: Sendable {
     public var evalSamples = 4
     public var evalTrainItems = 0
     public var usesTwoCrops = false
+    public var audioShift = AudioShiftKind.noise
     public var excerptsPerTrack = 8
     public var maxExcerptsPerTrack = 32
 

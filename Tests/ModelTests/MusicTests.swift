@@ -94,6 +94,27 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(a.input.max(), 1)
     }
 
+    func testFlipShiftsMirrorTheMelImage() throws {
+        var config = RunConfig.musicPreset()
+        config.duplicationFactor = 4
+        config.audioShift = .flip
+        let views = try AudioViewMaker(config: config)
+        let chirp = (0..<config.sampleLength).map { Float(sin(Double($0) * Double($0) * 1e-5)) * 0.5 }
+        func image(_ shift: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: 128 * 128)
+            var generator = SeededGenerator(seed: 1)
+            out.withUnsafeMutableBufferPointer { views.write(chirp, shift: shift, augmented: false, generator: &generator, into: $0) }
+            return out
+        }
+        let clean = image(0), frequency = image(1), time = image(2), both = image(3)
+        XCTAssertNotEqual(clean, frequency)
+        for (row, column) in [(0, 0), (5, 100), (127, 3), (64, 64)] {
+            XCTAssertEqual(frequency[row * 128 + column], clean[(127 - row) * 128 + column])
+            XCTAssertEqual(time[row * 128 + column], clean[row * 128 + 127 - column])
+            XCTAssertEqual(both[row * 128 + column], clean[(127 - row) * 128 + 127 - column])
+        }
+    }
+
     func testMelSizeMismatchNamesTheKey() {
         var config = RunConfig.musicPreset()
         config.inputImageSize = [64, 64]

@@ -8,6 +8,7 @@ public struct AudioViewMaker: Sendable {
     public let shifts: AudioShift
     public let augmentation: AudioAugmentation
     public let excerptLength: Int
+    public let shiftKind: RunConfig.AudioShiftKind
 
     /// - Throws: `ConfigError` on `input_img_size` when it is not the mel image of `sample_len`.
     public init(config: RunConfig) throws {
@@ -19,6 +20,7 @@ public struct AudioViewMaker: Sendable {
         shifts = AudioShift(shiftCount: config.duplicationFactor)
         augmentation = AudioAugmentation(sampleRate: config.sampleRate)
         excerptLength = config.sampleLength
+        shiftKind = config.audioShift
     }
 
     public var shape: ItemShape { ItemShape(channels: 1, height: mel.bandCount, width: mel.frameCount) }
@@ -27,13 +29,20 @@ public struct AudioViewMaker: Sendable {
     public func write(_ excerpt: [Float], shift: Int, augmented: Bool, generator: inout SeededGenerator,
                       into slot: UnsafeMutableBufferPointer<Float>) {
         var samples = excerpt
-        shifts.apply(shift: shift, to: &samples, using: &generator)
+        if shiftKind == .noise { shifts.apply(shift: shift, to: &samples, using: &generator) }
         if augmented {
             // A libsox failure on one excerpt should not end a training run: that view stays unaugmented.
             try? augmentation.apply(to: &samples, using: &generator)
         }
         let image = mel.logMel(samples)
-        for i in 0..<slot.count { slot[i] = image[i] }
+        let rows = mel.bandCount, columns = mel.frameCount
+        let flipsFrequency = shiftKind == .flip && shift & 1 != 0, flipsTime = shiftKind == .flip && shift & 2 != 0
+        for row in 0..<rows {
+            let sourceRow = flipsFrequency ? rows - 1 - row : row
+            for column in 0..<columns {
+                slot[row * columns + column] = image[sourceRow * columns + (flipsTime ? columns - 1 - column : column)]
+            }
+        }
     }
 }
 
