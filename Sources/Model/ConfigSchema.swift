@@ -61,6 +61,8 @@ extension RunConfig {
         .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),
         .choice("audio_shift", \.audioShift,
                 "Audio shifts: noise (the reference's Gaussian noise levels) or flip (k=1 frequency flip, 2 time reversal, 3 both, of the log-mel image)."),
+        .choice("csi_terms", \.csiTerms,
+                "CSI score: both terms (nearest-training-feature similarity + shift-head confidence, the paper's) or the shift term alone (better with few liked tracks: see README)."),
         .integer("excerpts_per_track", \.excerptsPerTrack, 1...10_000,
                  "Audio training: random excerpts drawn from each track per epoch."),
         .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,

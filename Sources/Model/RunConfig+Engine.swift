@@ -31,7 +31,7 @@ extension RunConfig {
     /// CSI scoring settings: `eval_samples` augmented samples, batched like training.
     public var scoringSettings: ScoringSettings {
         ScoringSettings(samples: evalSamples, batchSize: max(64, batchSize * 2 * duplicationFactor), seed: UInt64(seed),
-                        dataThreads: dataThreads)
+                        dataThreads: dataThreads, usesSimilarity: csiTerms == .both)
     }
 }
 

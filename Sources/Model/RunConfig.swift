@@ -26,6 +26,10 @@ public struct RunConfig: Sendable {
     public enum AudioShiftKind: String, CaseIterable, Sendable {
         case noise, flip
     }
+    /// Which of CSI's two terms make its score: both (the paper), or the shift term alone.
+    public enum CSITerms: String, CaseIterable, Sendable {
+        case both, shift
+    }
     /// The optimiser.
     public enum Optimizer: String, CaseIterable, Sendable {
         case adamw, sgd, lars
@@ -106,6 +110,7 @@ public struct RunConfig: Sendable {
     public var evalTrainItems = 0
     public var usesTwoCrops = false
     public var audioShift = AudioShiftKind.noise
+    public var csiTerms = CSITerms.both
     public var excerptsPerTrack = 8
     public var maxExcerptsPerTrack = 32
 

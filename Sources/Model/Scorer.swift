@@ -43,12 +43,15 @@ public struct ScoringSettings: Sendable {
     public var batchSize: Int
     public var seed: UInt64
     public var dataThreads: Int
+    /// False: the CSI score is the shift term alone (`csi_terms` = shift).
+    public var usesSimilarity: Bool
 
-    public init(samples: Int, batchSize: Int = 256, seed: UInt64 = 0, dataThreads: Int = 1) {
+    public init(samples: Int, batchSize: Int = 256, seed: UInt64 = 0, dataThreads: Int = 1, usesSimilarity: Bool = true) {
         self.samples = max(1, samples)
         self.batchSize = max(1, batchSize)
         self.seed = seed
         self.dataThreads = max(1, dataThreads)
+        self.usesSimilarity = usesSimilarity
     }
 }
 
@@ -110,7 +113,7 @@ public final class CSIScorer: @unchecked Sendable {
             }
         }
         var clean = try cleanScores(source)
-        clean.csi = zip(similarity, shift).map(+)
+        clean.csi = settings.usesSimilarity ? zip(similarity, shift).map(+) : shift
         clean.similarity = similarity
         clean.shift = shift
         return clean

@@ -26,20 +26,15 @@ extension Tunescore.Bench {
         @Option(help: "In-distribution class, 0-9 (0 = airplane).")
         var targetClass: Int?
 
-        @Option(help: "Epochs (overrides the config).")
-        var epochs: Int?
-
-        @Flag(help: "Print JSON.")
-        var json = false
+        @OptionGroup var bench: TrainingBenchOptions
 
         func run() throws {
             var extra: [String: Any] = ["path_data": data, "dataset_name": "cifar10"]
             if let targetClass { extra["target_class"] = targetClass }
-            if let epochs { extra["epochs"] = epochs }
-            let config = try options.load(purpose: .training, extra: extra)
+            let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 })
             let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config))
             let report = try experiment.benchmark(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config))
-            try printReport(report, json: json)
+            try printReport(report, json: bench.json)
         }
     }
 
@@ -54,20 +49,14 @@ extension Tunescore.Bench {
         var liked: String
 
         @OptionGroup var options: ConfigOptions
-
-        @Option(help: "Epochs (overrides the config).")
-        var epochs: Int?
+        @OptionGroup var bench: TrainingBenchOptions
 
         @Option(help: "Audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).")
         var cache: String?
 
-        @Flag(help: "Print JSON.")
-        var json = false
-
         func run() throws {
-            var extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
-            if let epochs { extra["epochs"] = epochs }
-            let config = try options.load(purpose: .training, extra: extra, defaults: RunConfig.musicPreset())
+            let extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
+            let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
             let styles = try MusicCollection.styles(in: RawPath(data))
             guard let liked = styles[self.liked] else {
                 throw ValidationError("no style '\(self.liked)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", "))")
@@ -80,7 +69,7 @@ extension Tunescore.Bench {
             let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) {
                 printError($0)
             }
-            try printReport(report, json: json)
+            try printReport(report, json: bench.json)
         }
     }
 
@@ -108,6 +97,18 @@ extension Tunescore.Bench {
             try printReport(result, json: json)
         }
     }
+}
+
+/// Options of the benchmarks that train: epochs and JSON output.
+struct TrainingBenchOptions: ParsableArguments {
+    @Option(help: "Epochs (overrides the config).")
+    var epochs: Int?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    /// The config overrides these options make.
+    var overrides: [String: Any] { epochs.map { ["epochs": $0] } ?? [:] }
 }
 
 /// Prints a benchmark result as pretty JSON (always JSON: --json only decides compact vs pretty).

@@ -16,14 +16,10 @@ extension Tunescore.Bench {
         @Option(help: "In-distribution genre: 0-4 or its name (classical, techno, rock, indian, pop); default: the config's target_class.")
         var targetClass: String?
 
-        @Option(help: "Epochs (overrides the config).")
-        var epochs: Int?
-
         @Option(help: "Audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).")
         var cache: String?
 
-        @Flag(help: "Print JSON.")
-        var json = false
+        @OptionGroup var bench: TrainingBenchOptions
 
         func validate() throws {
             if let targetClass, genre(targetClass) == nil {
@@ -34,8 +30,7 @@ extension Tunescore.Bench {
         func run() throws {
             var extra: [String: Any] = ["path_data": data, "dataset_name": "mtt"]
             if let targetClass, let genre = genre(targetClass) { extra["target_class"] = genre.rawValue }
-            if let epochs { extra["epochs"] = epochs }
-            let config = try options.load(purpose: .training, extra: extra, defaults: RunConfig.musicPreset())
+            let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
             let inClass = MTTClass(rawValue: config.targetClass)!
             let subset: MTTSubset
             do {
@@ -67,7 +62,7 @@ extension Tunescore.Bench {
                 printError($0)
             }
             report.skippedFiles += subset.skipped.count
-            try printReport(report, json: json)
+            try printReport(report, json: bench.json)
         }
 
         private func genre(_ text: String) -> MTTClass? {
