@@ -65,6 +65,8 @@ extension RunConfig {
                 "CSI score: both terms (nearest-training-feature similarity + shift-head confidence, the paper's) or the shift term alone (better with few liked tracks: see README)."),
         .integer("excerpts_per_track", \.excerptsPerTrack, 1...10_000,
                  "Audio training: random excerpts drawn from each track per epoch."),
+        .integer("epoch_items", \.epochItems, 0...10_000_000,
+                 "Audio training: excerpts per epoch, drawn from the tracks in turn (0 = excerpts_per_track per track). Fixes the training time whatever the number of liked tracks."),
         .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,
                  "Audio scoring: at most this many non-overlapping excerpts per track, evenly spread (0 = all); a track's score is their mean."),
     ]

@@ -112,6 +112,7 @@ public struct RunConfig: Sendable {
     public var audioShift = AudioShiftKind.noise
     public var csiTerms = CSITerms.both
     public var excerptsPerTrack = 8
+    public var epochItems = 0
     public var maxExcerptsPerTrack = 32
 
     /// Which source last set each key, so a cross-key error names the right file.

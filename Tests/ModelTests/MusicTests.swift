@@ -94,6 +94,17 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(a.input.max(), 1)
     }
 
+    func testTrainingItemsPerTrackOrPerEpoch() {
+        let perTrack = AudioExcerpts.trainingItems(tracks: [4, 9], perTrack: 3, perEpoch: 0)
+        XCTAssertEqual(perTrack.map(\.track), [4, 4, 4, 9, 9, 9])
+        XCTAssertTrue(perTrack.allSatisfy { $0.start == nil }, "training excerpts start at random")
+        let budget = AudioExcerpts.trainingItems(tracks: [1, 2, 3], perTrack: 3, perEpoch: 7)
+        XCTAssertEqual(budget.count, 7)
+        XCTAssertEqual(budget.filter { $0.track == 1 }.count, 3)
+        XCTAssertEqual(budget.filter { $0.track == 2 }.count, 2)
+        XCTAssertEqual(budget.filter { $0.track == 3 }.count, 2)
+    }
+
     func testFlipShiftsMirrorTheMelImage() throws {
         var config = RunConfig.musicPreset()
         config.duplicationFactor = 4

@@ -6,6 +6,7 @@ extension RunConfig {
         var config = RunConfig.musicPreset()
         config.epochs = 1
         config.excerptsPerTrack = 2
+        config.epochItems = 0
         config.batchSize = 4
         config.evalSamples = 1
         config.maxExcerptsPerTrack = 2

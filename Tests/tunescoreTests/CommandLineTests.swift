@@ -64,7 +64,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     /// Small enough to train in seconds in a debug build.
-    private let tinyTraining = ["--set", "epochs=1", "--set", "excerpts_per_track=2", "--set", "batchsize=4", "--set", "eval_samples=1",
+    private let tinyTraining = ["--set", "epochs=1", "--set", "excerpts_per_track=2", "--set", "epoch_items=0", "--set", "batchsize=4", "--set", "eval_samples=1",
                                 "--set", "max_excerpts_per_track=2"]
 
     private func trainTinyModel() throws {

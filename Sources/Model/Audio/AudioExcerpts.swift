@@ -117,3 +117,14 @@ public struct AudioExcerpts: TrainingSource {
         }
     }
 }
+
+extension AudioExcerpts {
+    /// An epoch's training items (random starts, drawn anew each time): `perEpoch` of them taking the
+    /// tracks in turn, or `perTrack` for every track when `perEpoch` is 0.
+    public static func trainingItems(tracks: [Int], perTrack: Int, perEpoch: Int) -> [Item] {
+        guard perEpoch > 0, !tracks.isEmpty else {
+            return tracks.flatMap { Array(repeating: Item(track: $0, start: nil), count: perTrack) }
+        }
+        return (0..<perEpoch).map { Item(track: tracks[$0 % tracks.count], start: nil) }
+    }
+}

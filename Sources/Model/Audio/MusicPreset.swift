@@ -2,7 +2,9 @@ import Foundation
 
 extension RunConfig {
     /// The music defaults (`Configs/custom.json`, compiled in so the binary needs no repository):
-    /// a CPU-sized network and schedule under which a few hundred liked tracks train in minutes.
+    /// a CPU-sized network and a fixed budget of 12 x 768 excerpts (about 7 minutes on 2 cores, whatever the
+    /// number of liked tracks). Spectrogram flips as shifts and the shift term alone as the score: on
+    /// `bench genres` they lifted track AUROC from 0.53 (noise shifts, both terms) to 0.90 (README, "Measured").
     public static let musicPresetJSON = """
     {
       "dataset_name": "custom",
@@ -13,12 +15,13 @@ extension RunConfig {
       "sample_rate": 16000,
       "sample_len": 43740,
       "duplication_factor": 2,
-      "epochs": 10,
+      "epochs": 12,
       "batchsize": 32,
       "excerpts_per_track": 8,
+      "epoch_items": 768,
       "val_size": 0.1,
       "optimizer": "adamw",
-      "lr": 0.001,
+      "lr": 0.003,
       "weight_decay": 0.0001,
       "lr_scheduler": "cosine",
       "warmup_epochs": 1,
@@ -27,6 +30,8 @@ extension RunConfig {
       "loss_weights": {"weight_sim": 1.0, "weight_shift": 1.0, "weight_cls": 0.0, "weight_norm": 0.0},
       "temperature": 0.5,
       "two_crops": false,
+      "audio_shift": "flip",
+      "csi_terms": "shift",
       "eval_samples": 2,
       "eval_train_items": 0,
       "max_excerpts_per_track": 32,

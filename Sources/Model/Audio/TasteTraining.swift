@@ -69,7 +69,7 @@ public struct TasteTraining: Sendable {
         }
         let isTrain = trainingMask(decoded.tracks)
         let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
-        let trainItems = trainIndices.flatMap { Array(repeating: AudioExcerpts.Item(track: $0, start: nil), count: config.excerptsPerTrack) }
+        let trainItems = AudioExcerpts.trainingItems(tracks: trainIndices, perTrack: config.excerptsPerTrack, perEpoch: config.epochItems)
         let validationItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
             .filter { !isTrain[$0.track] }
         let base = AudioExcerpts(tracks: decoded.tracks, pcm: decoded.pcm, items: trainItems + validationItems, views: views,
