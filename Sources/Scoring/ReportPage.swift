@@ -13,7 +13,7 @@ public struct ReportPage: Sendable {
         public var modelID: String
         /// How many liked tracks the model learned from.
         public var likedTrackCount: Int
-        /// Where the fit calibration came from ("held-out" or "training").
+        /// Where the fit calibration came from ("held-out" or "all liked").
         public var calibrationSource: String
 
         /// Model information with the given values.

@@ -32,7 +32,7 @@ extension RunConfig {
       "two_crops": false,
       "audio_shift": "flip",
       "csi_terms": "shift",
-      "eval_samples": 2,
+      "eval_samples": 1,
       "eval_train_items": 0,
       "max_excerpts_per_track": 32,
       "seed": 213,

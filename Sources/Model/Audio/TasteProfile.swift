@@ -23,7 +23,8 @@ public struct TasteProfile: Codable, Sendable {
     public var liked: [LikedTrack]
     /// Track-level CSI scores of liked tracks: the held-out ones, or all when too few were held out.
     public var calibrationScores: [Double]
-    /// "held-out" or "training" (training tracks score higher than new liked music would: fits come out lower).
+    /// "held-out" (at least 20 held-out tracks) or "all liked" (training tracks score a little higher than new
+    /// liked music would, so fits come out conservative).
     public var calibrationSource: String
 
     /// Reads `profile.json` from a model folder.

@@ -102,17 +102,17 @@ public struct TasteTraining: Sendable {
         let scorer = try CSIScorer(network: best, reference: limitedSubset(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
                                    settings: config.scoringSettings)
         let liked = try scorer.scoreTracks(decoded.tracks, pcm: decoded.pcm, views: views, maxExcerpts: config.maxExcerptsPerTrack)
-        // Held-out tracks score as new liked music would; with too few of them the training tracks
-        // calibrate instead (they score higher, so fits come out conservative).
+        // Held-out tracks score as new liked music would; with too few of them for a smooth percentile scale,
+        // every liked track calibrates (training tracks score a little higher, so fits come out conservative).
         let heldOutScores = validationIndices.map { liked.csi[$0] }
-        let useHeldOut = heldOutScores.count >= 5
+        let useHeldOut = heldOutScores.count >= 20
         let profile = TasteProfile(
             modelID: result.modelID, createdAt: Date(), reference: scorer.reference,
             liked: decoded.tracks.indices.map { t in
                 LikedTrack(path: Data(decoded.tracks[t].path.bytes), displayName: decoded.tracks[t].displayName,
                            embedding: liked.embeddings[t], isHeldOut: !isTrain[t])
             },
-            calibrationScores: useHeldOut ? heldOutScores : liked.csi, calibrationSource: useHeldOut ? "held-out" : "training")
+            calibrationScores: useHeldOut ? heldOutScores : liked.csi, calibrationSource: useHeldOut ? "held-out" : "all liked")
         try profile.save(to: folder)
         return Outcome(result: result, profile: profile, network: best, skipped: decoded.skipped, trainTracks: trainIndices.count,
                        validationTracks: validationIndices.count, modelOnlyItemsPerSecond: modelOnly)
