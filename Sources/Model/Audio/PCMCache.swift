@@ -6,6 +6,13 @@ import Glibc
 
 /// One audio file as the music data sets know it: where it is, which version of it, and its tags.
 public struct AudioTrack: Sendable, Hashable {
+    /// The file name without its extension (invalid UTF-8 shown as U+FFFD).
+    public var fileStem: String {
+        let name = path.lastComponent
+        let stem = name.lastIndex(of: UInt8(ascii: ".")).flatMap { $0 > name.startIndex ? name[..<$0] : nil } ?? name[...]
+        return String(decoding: stem, as: UTF8.self)
+    }
+
     public var path: RawPath
     public var size: Int64
     public var modificationTimeNs: Int64
@@ -24,12 +31,12 @@ public struct AudioTrack: Sendable, Hashable {
         self.group = group
     }
 
-    /// "Artist – Title", or the file name when tags are missing.
+    /// "Artist – Title", or the file name without its extension when tags are missing.
     public var displayName: String {
         switch (artist, title) {
         case let (artist?, title?): "\(artist) – \(title)"
         case let (nil, title?): title
-        default: String(decoding: path.lastComponent, as: UTF8.self)
+        default: fileStem
         }
     }
 }
