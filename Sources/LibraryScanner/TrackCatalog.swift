@@ -62,7 +62,8 @@ public final class TrackCatalog: Sendable {
     /// The schema version this code writes; `schemaVersion()` reads the database's.
     public static let currentSchemaVersion = migrations.count
     /// Bumped when the scanner would read files differently; rows from older versions are read again.
-    static let scannerVersion = 1
+    /// 2: a stream may end up to half a second before its declared length.
+    static let scannerVersion = 2
 
     /// Where the database file lives.
     public let path: String
