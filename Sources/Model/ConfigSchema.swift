@@ -60,7 +60,7 @@ extension RunConfig {
                  "CSI score: training items used as the reference set (0 = all)."),
         .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),
         .choice("audio_shift", \.audioShift,
-                "Audio shifts: noise (the reference's Gaussian noise levels) or flip (k=1 frequency flip, 2 time reversal, 3 both, of the log-mel image)."),
+                "Audio shifts: noise (the reference's Gaussian noise levels), flip (k=1 frequency flip, 2 time reversal, 3 both, of the log-mel image) or flip_time (k=1 time reversal, 2 frequency flip, 3 both)."),
         .choice("csi_terms", \.csiTerms,
                 "CSI score: both terms (nearest-training-feature similarity + shift-head confidence, the paper's) or the shift term alone (better with few liked tracks: see README)."),
         .integer("excerpts_per_track", \.excerptsPerTrack, 1...10_000,

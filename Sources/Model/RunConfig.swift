@@ -25,6 +25,8 @@ public struct RunConfig: Sendable {
     /// (frequency, time, both: the spectrogram's counterpart of the image rotations).
     public enum AudioShiftKind: String, CaseIterable, Sendable {
         case noise, flip
+        /// Flips with time first: k=1 time reversal, 2 frequency flip, 3 both.
+        case flipTime = "flip_time"
     }
     /// Which of CSI's two terms make its score: both (the paper), or the shift term alone.
     public enum CSITerms: String, CaseIterable, Sendable {

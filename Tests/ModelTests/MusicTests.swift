@@ -124,6 +124,12 @@ final class MusicTests: XCTestCase {
             XCTAssertEqual(time[row * 128 + column], clean[row * 128 + 127 - column])
             XCTAssertEqual(both[row * 128 + column], clean[(127 - row) * 128 + 127 - column])
         }
+        config.audioShift = .flipTime
+        let timeFirst = try AudioViewMaker(config: config)
+        var reversed = [Float](repeating: 0, count: 128 * 128)
+        var generator = SeededGenerator(seed: 1)
+        reversed.withUnsafeMutableBufferPointer { timeFirst.write(chirp, shift: 1, augmented: false, generator: &generator, into: $0) }
+        XCTAssertEqual(reversed, time, "flip_time: k=1 reverses time")
     }
 
     func testMelSizeMismatchNamesTheKey() {

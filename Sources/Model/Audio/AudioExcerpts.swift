@@ -36,7 +36,8 @@ public struct AudioViewMaker: Sendable {
         }
         let image = mel.logMel(samples)
         let rows = mel.bandCount, columns = mel.frameCount
-        let flipsFrequency = shiftKind == .flip && shift & 1 != 0, flipsTime = shiftKind == .flip && shift & 2 != 0
+        let (frequencyBit, timeBit) = shiftKind == .flipTime ? (2, 1) : (1, 2)
+        let flipsFrequency = shiftKind != .noise && shift & frequencyBit != 0, flipsTime = shiftKind != .noise && shift & timeBit != 0
         for row in 0..<rows {
             let sourceRow = flipsFrequency ? rows - 1 - row : row
             for column in 0..<columns {
