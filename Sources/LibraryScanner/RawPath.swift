@@ -41,6 +41,15 @@ public struct RawPath: Hashable, Comparable, Sendable, CustomStringConvertible {
         return Array(bytes[(slash + 1)...])
     }
 
+    /// The last component without its extension, for people (invalid UTF-8 shown as U+FFFD).
+    public var fileStem: String {
+        let name = lastComponent
+        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
+            return String(decoding: name[..<dot], as: UTF8.self)
+        }
+        return String(decoding: name, as: UTF8.self)
+    }
+
     /// The lower-cased extension of the last component (`"mp3"`), or nil when it has none.
     public var lowercasedExtension: String? {
         let name = lastComponent

@@ -80,13 +80,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
     }
 
     /// The file name without its extension, for people (invalid UTF-8 shown as U+FFFD).
-    public var fileStem: String {
-        let name = path.lastComponent
-        if let dot = name.lastIndex(of: UInt8(ascii: ".")), dot > name.startIndex {
-            return String(decoding: name[..<dot], as: UTF8.self)
-        }
-        return String(decoding: name, as: UTF8.self)
-    }
+    public var fileStem: String { path.fileStem }
 
     private static func nonBlank(_ text: String?) -> String? {
         guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }

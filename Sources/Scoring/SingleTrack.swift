@@ -14,7 +14,7 @@ extension TasteScoring {
         }
         let row = CatalogTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs, format: info.format, tags: tags, duration: info.duration, failure: nil, scannedAt: Date())
         let scoring = TasteScoring(model: model, cache: nil, scratch: scratch)
-        let scored = try scoring.scoreBatch([row], modelID: model.profile.modelID)
+        let scored = try scoring.scoreBatch([row], modelID: model.profile.modelID, tools: try scoring.rankingTools())
         if let failure = scored.skipped.first { throw ScoringError(message: failure.description) }
         return scored.tracks[0]
     }

@@ -42,10 +42,11 @@ public struct TasteScoring: Sendable {
         var skipped: [SkippedFile] = []
         var audioSeconds = 0.0
         let start = Date()
+        let tools = try rankingTools()
         progress(0, misses.count)
         for batchStart in stride(from: 0, to: misses.count, by: batchSize) {
             let batch = Array(misses[batchStart..<min(batchStart + batchSize, misses.count)])
-            let scored = try scoreBatch(batch, modelID: modelID)
+            let scored = try scoreBatch(batch, modelID: modelID, tools: tools)
             try cache?.save(scored.tracks)
             results += scored.tracks
             skipped += scored.skipped
@@ -56,7 +57,13 @@ public struct TasteScoring: Sendable {
                        audioSeconds: audioSeconds, scoringSeconds: Date().timeIntervalSince(start), skipped: skipped)
     }
 
-    func scoreBatch(_ batch: [CatalogTrack], modelID: String) throws
+    /// The fit scale and the liked-track search, built once per run rather than once per batch.
+    func rankingTools() throws -> (fit: FitCalibration, closest: ClosestLiked) {
+        (try FitCalibration(scores: model.profile.calibrationScores),
+         ClosestLiked(liked: model.profile.liked.map { ($0.displayName, $0.embedding) }))
+    }
+
+    func scoreBatch(_ batch: [CatalogTrack], modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
         let audio = batch.map { AudioTrack(path: $0.path, size: $0.size, modificationTimeNs: $0.modificationTimeNs,
                                            title: $0.tags.title, artist: $0.tags.artist) }
@@ -66,15 +73,13 @@ public struct TasteScoring: Sendable {
         let scores = try model.score(decoded.tracks, pcm: decoded.pcm)
         let rows = Dictionary(batch.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Date()
-        let fitCalibration = try FitCalibration(scores: model.profile.calibrationScores)
-        let closest = ClosestLiked(liked: model.profile.liked.map { ($0.displayName, $0.embedding) })
         let tracks = decoded.tracks.indices.map { t -> ScoredTrack in
             let row = rows[decoded.tracks[t].path]!
             return ScoredTrack(
                 path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs, modelID: modelID,
                 title: row.tags.title, artist: row.tags.artist, album: row.tags.album, duration: row.duration ?? decoded.pcm[t].duration,
-                norm: scores.norm[t], csi: scores.csi[t], fit: fitCalibration.fit(for: scores.csi[t]),
-                excerptCount: scores.excerptCounts[t], reasons: closest.reasons(for: scores.embeddings[t], count: 3),
+                norm: scores.norm[t], csi: scores.csi[t], fit: tools.fit.fit(for: scores.csi[t]),
+                excerptCount: scores.excerptCounts[t], reasons: tools.closest.reasons(for: scores.embeddings[t], count: 3),
                 scoredAt: now)
         }
         return (tracks, decoded.skipped, decoded.pcm.reduce(0) { $0 + $1.duration })

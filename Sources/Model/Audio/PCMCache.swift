@@ -6,12 +6,6 @@ import Glibc
 
 /// One audio file as the music data sets know it: where it is, which version of it, and its tags.
 public struct AudioTrack: Sendable, Hashable {
-    /// The file name without its extension (invalid UTF-8 shown as U+FFFD).
-    public var fileStem: String {
-        let name = path.lastComponent
-        let stem = name.lastIndex(of: UInt8(ascii: ".")).flatMap { $0 > name.startIndex ? name[..<$0] : nil } ?? name[...]
-        return String(decoding: stem, as: UTF8.self)
-    }
 
     public var path: RawPath
     public var size: Int64
@@ -36,7 +30,7 @@ public struct AudioTrack: Sendable, Hashable {
         switch (artist, title) {
         case let (artist?, title?): "\(artist) – \(title)"
         case let (nil, title?): title
-        default: fileStem
+        default: path.fileStem
         }
     }
 }
