@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 # libgomp reads this when the process starts; spinning OpenMP threads starve each other on 2 cores.
 export OMP_WAIT_POLICY := PASSIVE
 
-DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libfftw3-dev libsoxr-dev \
+DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libavformat-dev libavcodec-dev libfftw3-dev libsoxr-dev \
         libsox-dev libpng-dev libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
 # Only the tests need these: chromium renders the HTML report headless, sqlite3 is a second process
 # holding the score database's write lock.

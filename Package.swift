@@ -31,13 +31,14 @@ let package = Package(
         systemLibrary("CTagLib", pkgConfig: "taglib_c", apt: ["libtagc0-dev"]),
         systemLibrary("CMpg123", pkgConfig: "libmpg123", apt: ["libmpg123-dev"]),
         systemLibrary("CSndfile", pkgConfig: "sndfile", apt: ["libsndfile1-dev"]),
+        systemLibrary("CFFmpeg", pkgConfig: "libavformat", apt: ["libavformat-dev", "libavcodec-dev"]),
         systemLibrary("CFFTW", pkgConfig: "fftw3f", apt: ["libfftw3-dev"]),
         systemLibrary("CSoxr", pkgConfig: "soxr", apt: ["libsoxr-dev"]),
         systemLibrary("CSox", pkgConfig: "sox", apt: ["libsox-dev"]),
         systemLibrary("CPng", pkgConfig: "libpng", apt: ["libpng-dev"]),
         .target(
             name: "LibraryScanner",
-            dependencies: ["CTagLib", "CMpg123", "CSndfile", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CTagLib", "CMpg123", "CSndfile", "CFFmpeg", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Features", dependencies: ["CFFTW", "CSox"]),
         .target(name: "Model", dependencies: ["CTorch", "CPng", "Features", "LibraryScanner"]),

@@ -8,6 +8,8 @@ public struct AudioFileError: Error, Sendable, CustomStringConvertible {
         case posix
         /// libsndfile; `code` is `sf_error()`.
         case sndfile
+        /// FFmpeg (libavformat, libavcodec); `code` is a negative AVERROR value.
+        case ffmpeg
         /// libmpg123; `code` is an `mpg123_errors` value.
         case mpg123
         /// libsoxr; it has no numeric codes, so `code` is 0.

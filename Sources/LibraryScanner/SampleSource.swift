@@ -20,6 +20,9 @@ protocol MonoSampleSource: AnyObject {
 func openSampleSource(path: RawPath, format: AudioFormat) throws(AudioFileError) -> any MonoSampleSource {
     switch format {
     case .mp3: return try Mpg123Source(path: path)
-    case .flac, .wav, .aiff, .oggVorbis, .opus: return try SndfileSource(path: path)
+    case .flac, .wav, .aiff: return try SndfileSource(path: path)
+    case .oggVorbis, .opus:
+        // FFmpeg's decoders are the fast path; libsndfile still reads a file FFmpeg's demuxer refuses.
+        do { return try FFmpegSource(path: path) } catch { return try SndfileSource(path: path) }
     }
 }

@@ -13,6 +13,9 @@ public struct OneClassReport: Codable, Sendable {
     public var testItems: Int
     public var aurocNorm: Double?
     public var aurocCSI: Double?
+    /// CSI's two terms apart (csi = similarity + shift, or shift alone with `csi_terms: shift`).
+    public var aurocSimilarity: Double?
+    public var aurocShift: Double?
     public var trainingSeconds: Double
     /// Training items per second of the whole loop (data preparation included).
     public var trainingItemsPerSecond: Double
@@ -23,6 +26,19 @@ public struct OneClassReport: Codable, Sendable {
     public var evaluationSeconds: Double
     public var threads: Int
     public var checkpoint: String
+}
+
+/// AUROCs of one evaluation; nil where a score is not computed or one class is missing.
+public struct ScoreAUROCs: Sendable, CustomStringConvertible {
+    public var norm: Double?
+    public var csi: Double?
+    public var similarity: Double?
+    public var shift: Double?
+
+    public var description: String {
+        let format = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "n/a" }
+        return "norm \(format(norm)), csi \(format(csi)) (similarity \(format(similarity)), shift \(format(shift)))"
+    }
 }
 
 /// The data of a one-class run: training items (split into train and validation), the test items
@@ -71,13 +87,14 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
         self.data = data
     }
 
-    /// Both AUROCs of `network` on the test items.
-    public func aurocs(of network: CSINetwork) throws -> (norm: Double?, csi: Double?) {
+    /// The AUROCs of `network` on the test items: both scores, and CSI's two terms apart.
+    public func aurocs(of network: CSINetwork) throws -> ScoreAUROCs {
         let scorer = try CSIScorer(network: network, reference: data.reference(limit: config.evalTrainItems, seed: UInt64(config.seed)),
                                    settings: config.scoringSettings)
         let scores = try scorer.scores(data.test)
-        return (AUROC.area(scores: scores.norm, isPositive: data.testIsInClass),
-                AUROC.area(scores: scores.csi, isPositive: data.testIsInClass))
+        let area = { (values: [Double]) in AUROC.area(scores: values, isPositive: data.testIsInClass) }
+        return ScoreAUROCs(norm: area(scores.norm), csi: area(scores.csi), similarity: area(scores.similarity),
+                           shift: area(scores.shift))
     }
 
     /// Trains (resuming when asked), logging to `log`, evaluating every `eval_test_step` epochs.
@@ -96,8 +113,8 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
         }
         let result = try trainer.run(train: data.train, validation: data.validation, resume: resume,
                                      evaluate: evaluateDuringTraining ? { network, _ in
-                                         let (norm, csi) = try self.aurocs(of: network)
-                                         return ["auroc_norm": norm ?? .nan, "auroc_csi": csi ?? .nan]
+                                         let aurocs = try self.aurocs(of: network)
+                                         return ["auroc_norm": aurocs.norm ?? .nan, "auroc_csi": aurocs.csi ?? .nan]
                                      } : nil,
                                      observe: log.record)
         return (result, modelOnly)
@@ -108,13 +125,14 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
         let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
         let start = DispatchTime.now()
         let (network, _) = try Checkpoint.load(from: result.bestCheckpoint)
-        let (norm, csi) = try aurocs(of: network)
+        let aurocs = try aurocs(of: network)
         let evaluationSeconds = seconds(since: start)
-        log.note("AUROC norm \(norm.map { String(format: "%.4f", $0) } ?? "n/a"), csi \(csi.map { String(format: "%.4f", $0) } ?? "n/a")")
+        log.note("AUROC " + aurocs.description)
         return OneClassReport(
             dataset: config.datasetName.rawValue, targetClass: config.targetClass, className: data.className,
             epochs: result.epochsCompleted, trainItems: data.train.count, validationItems: data.validation.count,
-            testItems: data.test.count, aurocNorm: norm, aurocCSI: csi, trainingSeconds: result.trainingSeconds,
+            testItems: data.test.count, aurocNorm: aurocs.norm, aurocCSI: aurocs.csi,
+            aurocSimilarity: aurocs.similarity, aurocShift: aurocs.shift, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, evaluationSeconds: evaluationSeconds,
             threads: TorchRuntime.threads, checkpoint: result.bestCheckpoint.path)

@@ -86,13 +86,15 @@ extension Tunescore {
 
         private func evaluateDataset() throws {
             let (experiment, network, meta, path) = try loadExperiment()
-            let (norm, csi) = try experiment.aurocs(of: network)
+            let aurocs = try experiment.aurocs(of: network)
             if json {
-                try printReport(["checkpoint": path, "epoch": "\(meta.epoch)", "auroc_norm": formatted(norm), "auroc_csi": formatted(csi)], json: true)
+                try printReport(["checkpoint": path, "epoch": "\(meta.epoch)", "auroc_norm": formatted(aurocs.norm),
+                                 "auroc_csi": formatted(aurocs.csi), "auroc_similarity": formatted(aurocs.similarity),
+                                 "auroc_shift": formatted(aurocs.shift)], json: true)
             } else {
                 print("checkpoint \(path) (epoch \(meta.epoch))")
-                print("AUROC norm \(formatted(norm))")
-                print("AUROC csi  \(formatted(csi))")
+                print("AUROC norm \(formatted(aurocs.norm))")
+                print("AUROC csi  \(formatted(aurocs.csi)) (similarity term \(formatted(aurocs.similarity)), shift term \(formatted(aurocs.shift)))")
             }
         }
     }

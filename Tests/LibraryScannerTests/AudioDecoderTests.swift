@@ -53,6 +53,33 @@ extension AudioDecoderTests {
         XCTAssertLessThan(audio.samples.map(abs).max() ?? 1, 0.05)
     }
 
+    func testFFmpegDecodesVorbisAndOpusAsLibsndfileDoes() throws {
+        // Vorbis and Opus take FFmpeg's decoders (faster); they must give the samples libsndfile's give.
+        for format in [FixtureFormat.oggVorbis, .opus] {
+            let path = try FixtureWriter.writeTone(format, frequency: 440, seconds: 2,
+                                                   to: folder.path.appending("same.\(format.fileExtension)"))
+            XCTAssertTrue(try openSampleSource(path: path, format: format.detected) is FFmpegSource, "\(format)")
+            let fast = try readAll(try FFmpegSource(path: path))
+            let reference = try readAll(try SndfileSource(path: path))
+            XCTAssertEqual(Double(fast.count), Double(reference.count), accuracy: Double(format.sampleRate) * 0.01,
+                           "\(format)")
+            let middle = (fast.count / 4)..<(fast.count * 3 / 4)
+            let difference = middle.map { abs(fast[$0] - reference[$0]) }.max() ?? 1
+            XCTAssertLessThan(difference, 0.01, "\(format)")
+            XCTAssertGreaterThan(middle.map { abs(fast[$0]) }.max() ?? 0, 0.1, "\(format): the tone is there")
+        }
+    }
+
+    private func readAll(_ source: any MonoSampleSource) throws -> [Float] {
+        var samples: [Float] = []
+        var block = [Float](repeating: 0, count: 3000)
+        while true {
+            let count = try block.withUnsafeMutableBufferPointer { try source.read(into: $0) }
+            if count == 0 { return samples }
+            samples += block[..<count]
+        }
+    }
+
     func testExcerptsComeFromTheRequestedPlaces() throws {
         // 1 s at 300 Hz, then 1 s at 900 Hz, then 1 s at 300 Hz: each excerpt must carry its section's tone.
         for format in [FixtureFormat.flac, .mp3, .oggVorbis, .opus] {

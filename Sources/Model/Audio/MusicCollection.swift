@@ -108,5 +108,10 @@ final class LockedArray<Element>: @unchecked Sendable {
         }
     }
 
+    /// Adds `amount` to a numeric element.
+    func add(_ amount: Element, at index: Int) where Element: AdditiveArithmetic {
+        lock.withLock { storage[index] += amount }
+    }
+
     var elements: [Element] { lock.withLock { storage } }
 }

@@ -1,0 +1,198 @@
+import CFFmpeg
+
+/// Ogg Vorbis and Opus through FFmpeg's Ogg demuxer and its own decoders, mixed down to mono.
+///
+/// FFmpeg's Vorbis and Opus decoders run 2-2.5x faster than libvorbis and libopus (which libsndfile uses) on
+/// this machine, and decoding is most of the cost of reading music: see README, "Decoding".
+final class FFmpegSource: MonoSampleSource {
+    let sampleRate: Int
+    let channelCount: Int
+    let declaredFrameCount: Int?
+    private var container: UnsafeMutablePointer<AVFormatContext>?
+    private var decoder: UnsafeMutablePointer<AVCodecContext>?
+    private let packet: UnsafeMutablePointer<AVPacket>
+    private let frame: UnsafeMutablePointer<AVFrame>
+    private let streamIndex: Int32
+    private let timeBase: AVRational
+    private let path: RawPath
+    /// Decoded mono samples not yet handed out, from `pendingStart` on.
+    private var pending: [Float] = []
+    private var pendingStart = 0
+    /// The demuxer has no more packets and the decoder was told so.
+    private var inputEnded = false
+    /// After a seek: the source frame where reading resumes; decoded samples before it are dropped.
+    private var seekTarget: Int?
+
+    private static let quietLogging: Void = tunescore_av_quiet()
+
+    init(path: RawPath) throws(AudioFileError) {
+        _ = Self.quietLogging
+        self.path = path
+        guard let packet = av_packet_alloc(), let frame = av_frame_alloc() else {
+            throw AudioFileError(origin: .ffmpeg, code: -12, message: "out of memory", path: path)
+        }
+        self.packet = packet
+        self.frame = frame
+        var opening: UnsafeMutablePointer<AVFormatContext>?
+        let opened = path.withCString { avformat_open_input(&opening, $0, nil, nil) }
+        var codec: UnsafePointer<AVCodec>?
+        let found = opened < 0 ? opened : av_find_best_stream(opening, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
+        guard opened >= 0, found >= 0, let container = opening, let codec else {
+            let code = opened < 0 ? opened : found
+            // Members are not all set yet, so deinit does not run: free what exists here.
+            avformat_close_input(&opening)
+            var packet: UnsafeMutablePointer<AVPacket>? = packet, frame: UnsafeMutablePointer<AVFrame>? = frame
+            av_packet_free(&packet)
+            av_frame_free(&frame)
+            throw AudioFileError(origin: .ffmpeg, code: code, message: Self.message(code), path: path)
+        }
+        self.container = container
+        streamIndex = found
+        let stream = container.pointee.streams[Int(found)]!
+        timeBase = stream.pointee.time_base
+        let parameters = stream.pointee.codecpar!
+        sampleRate = Int(parameters.pointee.sample_rate)
+        channelCount = Int(parameters.pointee.ch_layout.nb_channels)
+        let duration = stream.pointee.duration
+        declaredFrameCount = duration == tunescore_av_nopts() || duration <= 0 || timeBase.den == 0 ? nil
+            : Int((Double(duration) * Double(timeBase.num) * Double(sampleRate) / Double(timeBase.den)).rounded())
+        decoder = avcodec_alloc_context3(codec)
+        var code = decoder == nil ? -12 : avcodec_parameters_to_context(decoder, parameters)
+        if code >= 0 { code = avcodec_open2(decoder, codec, nil) }
+        if code < 0 { throw AudioFileError(origin: .ffmpeg, code: code, message: Self.message(code), path: path) }
+        if sampleRate <= 0 || channelCount <= 0 {
+            throw AudioFileError(.noAudio, "no audio stream (rate \(sampleRate), channels \(channelCount))", path: path)
+        }
+    }
+
+    deinit {
+        avcodec_free_context(&decoder)
+        avformat_close_input(&container)
+        var packet: UnsafeMutablePointer<AVPacket>? = packet, frame: UnsafeMutablePointer<AVFrame>? = frame
+        av_packet_free(&packet)
+        av_frame_free(&frame)
+    }
+
+    func read(into buffer: UnsafeMutableBufferPointer<Float>) throws(AudioFileError) -> Int {
+        var written = 0
+        while written < buffer.count {
+            if pendingStart < pending.count {
+                let count = min(buffer.count - written, pending.count - pendingStart)
+                pending.withUnsafeBufferPointer { source in
+                    (buffer.baseAddress! + written).update(from: source.baseAddress! + pendingStart, count: count)
+                }
+                pendingStart += count
+                written += count
+                continue
+            }
+            pending.removeAll(keepingCapacity: true)
+            pendingStart = 0
+            if try !decodeNextFrame() { break }
+        }
+        return written
+    }
+
+    func seek(toFrame target: Int) throws(AudioFileError) -> Bool {
+        guard timeBase.num > 0, sampleRate > 0 else { return false }
+        let timestamp = Int64((Double(target) * Double(timeBase.den) / (Double(timeBase.num) * Double(sampleRate))).rounded(.down))
+        guard av_seek_frame(container, streamIndex, timestamp, AVSEEK_FLAG_BACKWARD) >= 0 else { return false }
+        avcodec_flush_buffers(decoder)
+        pending.removeAll(keepingCapacity: true)
+        pendingStart = 0
+        inputEnded = false
+        seekTarget = target
+        return true
+    }
+
+    /// Decodes one more frame into `pending` (possibly adding nothing, after a seek); false at the end of the stream.
+    private func decodeNextFrame() throws(AudioFileError) -> Bool {
+        while true {
+            let received = avcodec_receive_frame(decoder, frame)
+            if received == 0 {
+                defer { av_frame_unref(frame) }
+                try appendMixedDown(frame)
+                return true
+            }
+            if received == tunescore_av_error_eof() { return false }
+            if received != tunescore_av_error_again() { throw error(received) }
+            if inputEnded { return false }
+            try sendNextPacket()
+        }
+    }
+
+    /// Hands the decoder the stream's next packet, or the end of input when the container has no more.
+    private func sendNextPacket() throws(AudioFileError) {
+        while true {
+            let read = av_read_frame(container, packet)
+            if read < 0 {
+                guard read == tunescore_av_error_eof() else { throw error(read) }
+                inputEnded = true
+                _ = avcodec_send_packet(decoder, nil)
+                return
+            }
+            defer { av_packet_unref(packet) }
+            if packet.pointee.stream_index != streamIndex { continue }
+            let sent = avcodec_send_packet(decoder, packet)
+            if sent < 0 && sent != tunescore_av_error_again() { throw error(sent) }
+            return
+        }
+    }
+
+    /// Appends `frame`'s samples, averaged over channels, to `pending`, dropping what lies before a seek target.
+    private func appendMixedDown(_ frame: UnsafeMutablePointer<AVFrame>) throws(AudioFileError) {
+        let count = Int(frame.pointee.nb_samples)
+        let channels = Int(frame.pointee.ch_layout.nb_channels)
+        let skip = samplesBeforeSeekTarget(frame, count: count)
+        guard skip < count, channels > 0 else { return }
+        let planar: Bool
+        switch AVSampleFormat(frame.pointee.format) {
+        case AV_SAMPLE_FMT_FLTP: planar = true
+        case AV_SAMPLE_FMT_FLT: planar = false
+        default:
+            throw AudioFileError(.unexpectedLayout, "FFmpeg decoded sample format \(frame.pointee.format), not float",
+                                 path: path)
+        }
+        let scale = 1 / Float(channels)
+        let start = pending.count - skip
+        pending.append(contentsOf: repeatElement(0, count: count - skip))
+        guard let planes = frame.pointee.extended_data else { return }
+        pending.withUnsafeMutableBufferPointer { output in
+            if planar {
+                for channel in 0..<channels {
+                    guard let bytes = planes[channel] else { continue }
+                    let samples = UnsafeRawPointer(bytes).assumingMemoryBound(to: Float.self)
+                    for i in skip..<count { output[start + i] += samples[i] * scale }
+                }
+            } else if let bytes = planes[0] {
+                let samples = UnsafeRawPointer(bytes).assumingMemoryBound(to: Float.self)
+                for i in skip..<count {
+                    var sum: Float = 0
+                    for channel in 0..<channels { sum += samples[i * channels + channel] }
+                    output[start + i] = sum * scale
+                }
+            }
+        }
+    }
+
+    /// How many of `frame`'s first samples lie before the pending seek target (clearing it once reached).
+    private func samplesBeforeSeekTarget(_ frame: UnsafeMutablePointer<AVFrame>, count: Int) -> Int {
+        guard let target = seekTarget else { return 0 }
+        let timestamp = frame.pointee.best_effort_timestamp
+        // Without a timestamp the frame's place is unknown: drop it and wait for one that has one.
+        guard timestamp != tunescore_av_nopts() else { return count }
+        let position = Int((Double(timestamp) * Double(timeBase.num) * Double(sampleRate) / Double(timeBase.den)).rounded())
+        if position + count <= target { return count }
+        seekTarget = nil
+        return max(0, target - position)
+    }
+
+    private func error(_ code: Int32) -> AudioFileError {
+        AudioFileError(origin: .ffmpeg, code: code, message: Self.message(code), path: path)
+    }
+
+    private static func message(_ code: Int32) -> String {
+        var text = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &text, text.count)
+        return String(cString: text)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import LibraryScanner
+import Model
+
+extension Tunescore.Bench {
+    struct BenchFeatures: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "features",
+            abstract: "Feature extraction speed: decode → mono → sample_rate → log-mel of whole tracks, no cache.")
+
+        @Argument(help: ArgumentHelp("Folders of music to read.", valueName: "folder"))
+        var folders: [String]
+
+        @Option(help: "Read at most this many tracks (in file order).")
+        var limit: Int?
+
+        @Option(help: "Worker threads (default: the cores available).")
+        var threads: Int?
+
+        @OptionGroup var options: ConfigOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            if folders.isEmpty { throw ValidationError("name at least one folder of music") }
+            if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+            if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+        }
+
+        func run() throws {
+            let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
+            var tracks = MusicCollection.tracks(in: folders.map(RawPath.init)).tracks
+            if let limit { tracks = Array(tracks.prefix(limit)) }
+            if tracks.isEmpty { throw ValidationError("no audio files in \(folders.joined(separator: ", "))") }
+            let report = try FeatureBenchmark.run(tracks: tracks, config: config,
+                                                  threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            try printReport(report, json: json)
+        }
+    }
+}
