@@ -196,5 +196,12 @@ final class MusicTests: XCTestCase {
         XCTAssertGreaterThan(report.featureRealtimeFactor, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: report.checkpoint))
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train.log").path))
+        // One row per scored excerpt, every test track present, in-class flags as split.
+        let rows = try String(contentsOf: folder.appendingPathComponent("run/excerpt-scores.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        XCTAssertEqual(Set(rows.map { $0[0] }).count, 4)
+        XCTAssertEqual(rows.filter { $0[2] == "1" }.map { $0[1] }.allSatisfy { $0 == "tones" }, true)
+        XCTAssertEqual(Set(rows.filter { $0[2] == "0" }.map { $0[1] }), ["high"])
+        XCTAssertTrue(rows.allSatisfy { Double($0[3]) != nil })
     }
 }

@@ -123,6 +123,8 @@ public struct MusicExperiment: Sendable {
         }
         let evaluation = GroupedAUROC(trackOfItem: scores.trackOfExcerpt, isInClass: isIn, groups: groups, scores: scores.excerptScores,
                                       nearestLikedTrack: nearest)
+        try writeExcerptScores(scores, tracks: test.tracks, isInClass: isIn,
+                               to: URL(fileURLWithPath: config.effectiveLogDirectory).appendingPathComponent("excerpt-scores.csv"))
         let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
         let result = outcome.result
         let modelOnly = outcome.modelOnlyItemsPerSecond ?? .nan
@@ -137,6 +139,22 @@ public struct MusicExperiment: Sendable {
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: result.itemsPerSecond / modelOnly, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,
             checkpoint: result.bestCheckpoint.path)
+    }
+}
+
+extension MusicExperiment {
+    /// One row per scored excerpt (track, group, in class, every score), so other ways of pooling excerpts into
+    /// a track score can be tried on the same run.
+    func writeExcerptScores(_ scores: TrackScores, tracks: [AudioTrack], isInClass: [Bool], to url: URL) throws {
+        let items = scores.excerptScores
+        func value(_ values: [Double], _ i: Int) -> String { i < values.count ? String(values[i]) : "" }
+        var text = "track,group,in_class,csi,similarity,shift,norm,file\n"
+        for (i, track) in scores.trackOfExcerpt.enumerated() {
+            let file = tracks[track].path.displayString.replacingOccurrences(of: "\"", with: "\"\"")
+            text += "\(track),\(tracks[track].group ?? ""),\(isInClass[track] ? 1 : 0),\(value(items.csi, i)),"
+                + "\(value(items.similarity, i)),\(value(items.shift, i)),\(value(items.norm, i)),\"\(file)\"\n"
+        }
+        try text.write(to: url, atomically: true, encoding: .utf8)
     }
 }
 
