@@ -44,6 +44,33 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.folder).count, 2)
     }
 
+    func testReadingExcerptsLeavesNoCachePagesResident() throws {
+        // Training reads excerpts all over a thousand tracks: what it read must not stay in the process (RSS).
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let audio = try track("long.wav", seconds: 60)
+        let pcm = try cache.track(audio)
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<200 {
+            let start = Int(generator.next() % UInt64(pcm.count - 3000))
+            XCTAssertEqual(pcm.excerpt(from: start, length: 2731).count, 2731)
+        }
+        let resident = try residentKilobytes(ofMapping: cache.cacheFile(for: audio))
+        XCTAssertLessThanOrEqual(resident, 16, "\(resident) kB of the cache file stayed mapped")
+    }
+
+    /// The Rss of this process's mapping of `file`, from /proc/self/smaps.
+    private func residentKilobytes(ofMapping file: String) throws -> Int {
+        // procfs files report size 0: read to the end rather than by size.
+        let data = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/smaps")).readDataToEndOfFile()
+        let smaps = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        guard let header = smaps.firstIndex(where: { $0.hasSuffix(file) }) else {
+            XCTFail("\(file) is not mapped")
+            return -1
+        }
+        let rss = smaps[(header + 1)...].first { $0.hasPrefix("Rss:") }!
+        return Int(rss.split(separator: " ", omittingEmptySubsequences: true)[1])!
+    }
+
     func testExcerptPastTheEndIsSilence() throws {
         let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
         let pcm = try cache.track(try track("short.wav", seconds: 1))
