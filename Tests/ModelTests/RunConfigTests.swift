@@ -229,7 +229,7 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(full.epochs, 1000)
         let quick = try RunConfig.load(contentsOf: configs.appendingPathComponent("cifar10-quick.json"), purpose: .inspection)
         XCTAssertEqual(quick.modelName, .smallResNet)
-        XCTAssertEqual(quick.evalSamples, 4)
+        XCTAssertEqual(quick.evalSamples, 2)
         XCTAssertEqual(quick.evalTrainItems, 1000)
         let hour = try RunConfig.load(contentsOf: configs.appendingPathComponent("cifar10-hour.json"), purpose: .inspection)
         XCTAssertEqual(hour.modelName, quick.modelName)
