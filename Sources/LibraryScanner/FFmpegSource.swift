@@ -20,6 +20,8 @@ final class FFmpegSource: MonoSampleSource {
     private var pendingStart = 0
     /// The demuxer has no more packets and the decoder was told so.
     private var inputEnded = false
+    /// Packets that failed to decode since the last good frame.
+    private var consecutiveErrors = 0
     /// After a seek: the source frame where reading resumes; decoded samples before it are dropped.
     private var seekTarget: Int?
 
@@ -109,12 +111,17 @@ final class FFmpegSource: MonoSampleSource {
         while true {
             let received = avcodec_receive_frame(decoder, frame)
             if received == 0 {
+                consecutiveErrors = 0
                 defer { av_frame_unref(frame) }
                 try appendMixedDown(frame)
                 return true
             }
             if received == tunescore_av_error_eof() { return false }
-            if received != tunescore_av_error_again() { throw error(received) }
+            if received != tunescore_av_error_again() {
+                // A damaged packet loses its few milliseconds, as players do; a stream of nothing else fails.
+                try countDecodeError(received)
+                continue
+            }
             if inputEnded { return false }
             try sendNextPacket()
         }
@@ -133,7 +140,10 @@ final class FFmpegSource: MonoSampleSource {
             defer { av_packet_unref(packet) }
             if packet.pointee.stream_index != streamIndex { continue }
             let sent = avcodec_send_packet(decoder, packet)
-            if sent < 0 && sent != tunescore_av_error_again() { throw error(sent) }
+            if sent < 0 && sent != tunescore_av_error_again() {
+                try countDecodeError(sent)
+                continue
+            }
             return
         }
     }
@@ -186,13 +196,19 @@ final class FFmpegSource: MonoSampleSource {
         return max(0, target - position)
     }
 
+    /// Skips a packet that did not decode, unless so many failed in a row that the stream is not audio we can read.
+    private func countDecodeError(_ code: Int32) throws(AudioFileError) {
+        consecutiveErrors += 1
+        if consecutiveErrors > 50 { throw error(code) }
+    }
+
     private func error(_ code: Int32) -> AudioFileError {
         AudioFileError(origin: .ffmpeg, code: code, message: Self.message(code), path: path)
     }
 
     private static func message(_ code: Int32) -> String {
         var text = [CChar](repeating: 0, count: 256)
-        av_strerror(code, &text, text.count)
-        return String(cString: text)
+        if av_strerror(code, &text, text.count) < 0 { return "FFmpeg error \(code)" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

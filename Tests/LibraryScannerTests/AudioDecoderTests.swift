@@ -70,6 +70,25 @@ extension AudioDecoderTests {
         }
     }
 
+    func testDamageInsideAnOggStreamLosesOnlyThatPart() throws {
+        let path = try FixtureWriter.writeTone(.oggVorbis, frequency: 440, seconds: 6,
+                                               to: folder.path.appending("damaged.ogg"))
+        let bytes = try FixtureWriter.readBytes(path)
+        // Garbage 60 % of the way in: the Ogg pages it hits fail their checksum and are lost; what follows still
+        // decodes, so the file gives more than the same file cut off where the damage starts.
+        let damageStart = bytes.count * 6 / 10
+        var damaged = bytes
+        for i in damageStart..<(damageStart + 300) { damaged[i] = UInt8(truncatingIfNeeded: i * 7919) }
+        try FixtureWriter.writeBytes(damaged, to: path)
+        let afterDamage = try readAll(try FFmpegSource(path: path)).count
+        try FixtureWriter.writeBytes(Array(bytes.prefix(damageStart)), to: path)
+        let cutOff = try readAll(try FFmpegSource(path: path)).count
+        XCTAssertGreaterThan(afterDamage, cutOff + 44100 / 2)
+        try FixtureWriter.writeBytes(damaged, to: path)
+        let audio = try decoder.decode(path: path)
+        XCTAssertEqual(Signal.zeroCrossingFrequency(Array(audio.samples[4000..<16000]), sampleRate: 16000), 440, accuracy: 3)
+    }
+
     private func readAll(_ source: any MonoSampleSource) throws -> [Float] {
         var samples: [Float] = []
         var block = [Float](repeating: 0, count: 3000)
