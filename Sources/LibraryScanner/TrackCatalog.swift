@@ -95,8 +95,24 @@ public final class TrackCatalog: Sendable {
         // Other tunescore processes may hold the write lock; wait for them rather than fail.
         configuration.busyMode = .timeout(60)
         self.path = path
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try Self.openPool(path: path, configuration: configuration)
         try migrate()
+    }
+
+    /// Opens the pool, retrying while SQLite answers SQLITE_BUSY.
+    ///
+    /// Opening a pool switches a new database to WAL, and SQLite refuses that switch at once (its busy handler is
+    /// not consulted) while another connection is creating the same file: two scans starting together must both
+    /// get in.
+    public static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(20_000)
+            }
+        }
     }
 
     /// The database's schema version (`PRAGMA user_version`).

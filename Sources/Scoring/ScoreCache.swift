@@ -64,7 +64,7 @@ public final class ScoreCache: Sendable {
         var configuration = Configuration()
         // Other tunescore processes (a scan, a second score run) may hold the write lock: wait for them.
         configuration.busyMode = .timeout(Self.busyTimeout)
-        pool = try Self.run(path) { try DatabasePool(path: path, configuration: configuration) }
+        pool = try Self.run(path) { try TrackCatalog.openPool(path: path, configuration: configuration) }
         try migrate()
     }
 
