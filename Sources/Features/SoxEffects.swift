@@ -19,9 +19,12 @@ public struct SoxError: Error, CustomStringConvertible, Sendable, Equatable {
 /// libsox's `pitch` and `reverb` effects run over an in-memory mono excerpt, as CLMR does through WavAugment.
 ///
 /// Samples go in and out through two small custom effects at the ends of a libsox effects chain, so nothing
-/// touches the file system. Each call builds its own chain, so calls from several threads do not share
-/// state; libsox's shared DFT cache (used by `rate`) is guarded by its own OpenMP locks.
+/// touches the file system. Each call builds its own chain, but libsox is not thread-safe all the same (two
+/// threads adding effects at once corrupted its heap: a crash in `sox_add_effect` while a training batch was built
+/// on two threads), so one chain runs at a time.
 public enum SoxEffects {
+    private static let oneChainAtATime = NSLock()
+
     /// Shifts the pitch by `cents` without changing the duration: libsox `pitch` (WSOLA time stretch) then
     /// `rate` back to `sampleRate`, CLMR's chain. The result has exactly the input's length (trimmed or padded
     /// with silence at the end, as CLMR does).
@@ -58,6 +61,8 @@ public enum SoxEffects {
         _ samples: [Float], sampleRate: Int, effects: [(name: String, options: [String])]
     ) throws(SoxError) -> [Float] {
         guard initialisation == SOX_SUCCESS.rawValue else { throw SoxError(code: initialisation, operation: "sox_init") }
+        oneChainAtATime.lock()
+        defer { oneChainAtATime.unlock() }
         let peak = samples.reduce(Float(0)) { max($0, abs($1)) }
         guard peak > 0, !samples.isEmpty else { return samples }
         let scale = headroomPeak / Double(peak)
