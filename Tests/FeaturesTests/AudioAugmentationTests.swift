@@ -85,6 +85,23 @@ final class AudioAugmentationTests: XCTestCase {
         XCTAssertGreaterThan(Signals.rms(Array(wet[5000..<8000])), 1e-3)
     }
 
+    func testSoxEffectsFromSeveralThreadsMatchOneThread() throws {
+        // Training builds batches on several threads, and a training run crashed inside libsox when two threads
+        // built chains at once (this test does not hit that race reliably): concurrent calls must give exactly
+        // the serial results.
+        let burst = Signals.sine(frequency: 500, count: 4000) + Array(repeating: 0, count: length - 4000)
+        let expectedWet = try SoxEffects.reverberated(burst, reverberance: 70, damping: 50, roomScale: 80, sampleRate: 16_000)
+        let expectedShifted = try SoxEffects.pitchShifted(burst, cents: 300, sampleRate: 16_000)
+        let mismatches = LockedCount()
+        DispatchQueue.concurrentPerform(iterations: 40) { i in
+            let same = i % 2 == 0
+                ? (try? SoxEffects.reverberated(burst, reverberance: 70, damping: 50, roomScale: 80, sampleRate: 16_000)) == expectedWet
+                : (try? SoxEffects.pitchShifted(burst, cents: 300, sampleRate: 16_000)) == expectedShifted
+            if !same { mismatches.increment() }
+        }
+        XCTAssertEqual(mismatches.value, 0)
+    }
+
     func testDelayMixesAnAttenuatedCopy() {
         var impulse = [Float](repeating: 0, count: 16_000)
         impulse[0] = 1
@@ -131,4 +148,12 @@ private final class ResultSlots: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func store(_ index: Int, _ value: [Float]?) { lock.withLock { slots[index] = value } }
     var values: [[Float]?] { lock.withLock { slots } }
+}
+
+/// A counter several threads increment.
+private final class LockedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
