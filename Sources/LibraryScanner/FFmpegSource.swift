@@ -43,9 +43,7 @@ final class FFmpegSource: MonoSampleSource {
             let code = opened < 0 ? opened : found
             // Members are not all set yet, so deinit does not run: free what exists here.
             avformat_close_input(&opening)
-            var packet: UnsafeMutablePointer<AVPacket>? = packet, frame: UnsafeMutablePointer<AVFrame>? = frame
-            av_packet_free(&packet)
-            av_frame_free(&frame)
+            Self.free(packet, frame)
             throw AudioFileError(origin: .ffmpeg, code: code, message: Self.message(code), path: path)
         }
         self.container = container
@@ -70,6 +68,10 @@ final class FFmpegSource: MonoSampleSource {
     deinit {
         avcodec_free_context(&decoder)
         avformat_close_input(&container)
+        Self.free(packet, frame)
+    }
+
+    private static func free(_ packet: UnsafeMutablePointer<AVPacket>, _ frame: UnsafeMutablePointer<AVFrame>) {
         var packet: UnsafeMutablePointer<AVPacket>? = packet, frame: UnsafeMutablePointer<AVFrame>? = frame
         av_packet_free(&packet)
         av_frame_free(&frame)
