@@ -45,15 +45,26 @@ public struct AudioAugmentation: Sendable {
         public init() {}
 
         /// Probability that `step` is applied.
-        public func probability(of step: Step) -> Double {
+        public func probability(of step: Step) -> Double { self[keyPath: Self.probabilityPath(of: step)] }
+
+        /// These settings with only `steps` left on: every other step's probability becomes 0. The
+        /// random draws stay the same, so the steps that remain see the same parameters under a seed.
+        public func keeping(only steps: some Sequence<Step>) -> Settings {
+            let kept = Set(steps)
+            var settings = self
+            for step in Step.allCases where !kept.contains(step) { settings[keyPath: Self.probabilityPath(of: step)] = 0 }
+            return settings
+        }
+
+        private static func probabilityPath(of step: Step) -> WritableKeyPath<Settings, Double> {
             switch step {
-            case .polarity: polarityProbability
-            case .noise: noiseProbability
-            case .gain: gainProbability
-            case .filter: filterProbability
-            case .delay: delayProbability
-            case .pitch: pitchProbability
-            case .reverb: reverbProbability
+            case .polarity: \.polarityProbability
+            case .noise: \.noiseProbability
+            case .gain: \.gainProbability
+            case .filter: \.filterProbability
+            case .delay: \.delayProbability
+            case .pitch: \.pitchProbability
+            case .reverb: \.reverbProbability
             }
         }
     }

@@ -137,7 +137,7 @@ extension ConfigKey {
         return text
     }
 
-    private static func parseChoice<E: RawRepresentable<String> & CaseIterable>(
+    static func parseChoice<E: RawRepresentable<String> & CaseIterable>(
         _ raw: Any, refused: [String: String]
     ) throws -> E {
         let text = try JSONRead.string(raw)

@@ -1,3 +1,4 @@
+import Features
 import Foundation
 
 extension RunConfig {
@@ -54,6 +55,8 @@ extension RunConfig {
         .choice("evaluation_mode", \.evaluationMode, "Evaluate a whole data set, or score one image or audio file."),
         .number("temperature", \.temperature, Interval(lower: 0, upper: 10, isLowerOpen: true), "NT-Xent temperature."),
         .number("momentum", \.momentum, Interval(lower: 0, upper: 1, isUpperOpen: true), "Momentum of sgd and lars."),
+        .number("crop_scale_min", \.cropScaleMin, Interval(lower: 0, upper: 1, isLowerOpen: true),
+                "Images: the random resized crop keeps between this fraction of the area and all of it (CSI: 0.08)."),
         .integer("eval_samples", \.evalSamples, 1...64,
                  "CSI score: augmented samples averaged per item and shift."),
         .integer("eval_train_items", \.evalTrainItems, 0...Int.max,
@@ -69,6 +72,7 @@ extension RunConfig {
                  "Audio training: excerpts per epoch, drawn from the tracks in turn (0 = excerpts_per_track per track). Fixes the training time whatever the number of liked tracks."),
         .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,
                  "Audio scoring: at most this many non-overlapping excerpts per track, evenly spread (0 = all); a track's score is their mean."),
+        audioAugmentationsKey,
     ]
 
     private static let imageSizeKey = ConfigKey(
@@ -82,6 +86,18 @@ extension RunConfig {
             config.inputImageSize = size
         },
         value: { .array($0.inputImageSize.map(JSONValue.integer)) })
+
+    private static let audioAugmentationsKey = ConfigKey(
+        name: "audio_augmentations", type: "[string]",
+        range: "any of " + AudioAugmentation.Step.allCases.map(\.rawValue).joined(separator: ", "),
+        help: "Audio training: the augmentation steps applied, each with its probability (method.md); [] = none.",
+        apply: { config, raw, _ in
+            guard let items = raw as? [Any] else {
+                throw ValueProblem(.wrongType, "expected an array of step names, got \(JSONRead.describe(raw))")
+            }
+            config.audioAugmentations = try items.map { try ConfigKey.parseChoice($0, refused: [:]) }
+        },
+        value: { .array($0.audioAugmentations.map { .string($0.rawValue) }) })
 
     private static func statisticsKey(
         _ name: String, _ path: WritableKeyPath<RunConfig, [Double]?> & Sendable, _ help: String

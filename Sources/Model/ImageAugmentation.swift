@@ -42,6 +42,7 @@ public struct ImageAugmentation: Sendable {
         let mean = config.datasetMean ?? computed!.mean, std = config.datasetStd ?? computed!.std
         self.init(height: config.inputImageSize[0], width: config.inputImageSize[1],
                   mean: mean.map { Float($0) }, std: std.map { Float($0) })
+        cropScale = Float(config.cropScaleMin)...1
     }
 
     /// Values per output view (3·height·width).

@@ -1,3 +1,4 @@
+import Features
 import Foundation
 
 /// Everything a training or evaluation run is told, read from a JSON file with the seed's keys
@@ -109,6 +110,7 @@ public struct RunConfig: Sendable {
     public var temperature = 0.5
     public var momentum = 0.9
     public var evalSamples = 4
+    public var cropScaleMin = 0.08
     public var evalTrainItems = 0
     public var usesTwoCrops = false
     public var audioShift = AudioShiftKind.noise
@@ -116,6 +118,7 @@ public struct RunConfig: Sendable {
     public var excerptsPerTrack = 8
     public var epochItems = 0
     public var maxExcerptsPerTrack = 32
+    public var audioAugmentations = AudioAugmentation.Step.allCases
 
     /// Which source last set each key, so a cross-key error names the right file.
     var origins: [String: String] = [:]

@@ -36,6 +36,18 @@ final class AudioAugmentationTests: XCTestCase {
         XCTAssertNotEqual(first, try augmentation.augmented(music(), using: &c))
     }
 
+    func testKeepingOnlySomeStepsTurnsTheOthersOff() throws {
+        let defaults = AudioAugmentation.Settings()
+        let kept = defaults.keeping(only: [.gain, .reverb])
+        for step in AudioAugmentation.Step.allCases {
+            let expected = [.gain, .reverb].contains(step) ? defaults.probability(of: step) : 0
+            XCTAssertEqual(kept.probability(of: step), expected, "\(step)")
+        }
+        var generator = SeededGenerator(seed: 3)
+        let none = AudioAugmentation(settings: defaults.keeping(only: []))
+        XCTAssertEqual(try none.augmented(music(), using: &generator), music())
+    }
+
     func testPolarityFlipsSign() throws {
         XCTAssertEqual(try applied(.polarity, seed: 1), music().map { -$0 })
     }

@@ -58,6 +58,23 @@ final class ImageAugmentationTests: XCTestCase {
         }
     }
 
+    func testCropScaleMinFromTheConfigBoundsTheCropArea() throws {
+        let images = ImageSet(channels: 3, height: 32, width: 32, pixels: [UInt8](repeating: 128, count: 3072), labels: [0])
+        func smallestCropArea(cropScaleMin: Double) -> Float {
+            var config = RunConfig()
+            config.cropScaleMin = cropScaleMin
+            let augmentation = ImageAugmentation(config: config, trainingImages: images)
+            var random = SeededGenerator(seed: 5)
+            return (0..<500).map { _ in
+                let box = augmentation.cropBox(height: 32, width: 32, random: &random)
+                return Float(box.height * box.width) / 1024
+            }.min()!
+        }
+        // Rounding the box's sides to whole pixels can lose a little of the asked area.
+        XCTAssertGreaterThan(smallestCropArea(cropScaleMin: 0.5), 0.45)
+        XCTAssertLessThan(smallestCropArea(cropScaleMin: 0.08), 0.2)
+    }
+
     func testReproducibleUnderASeedAndInRange() {
         let mean: [Float] = [0.5257, 0.5603, 0.5889], std: [Float] = [0.2502, 0.2408, 0.2660]
         let augmentation = ImageAugmentation(height: 32, width: 32, mean: mean, std: std)

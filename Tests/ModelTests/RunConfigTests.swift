@@ -52,7 +52,8 @@ final class RunConfigTests: XCTestCase {
     func testWrongTypes() throws {
         for (json, key) in [(#"{"epochs": "ten"}"#, "epochs"), (#"{"epochs": true}"#, "epochs"), (#"{"epochs": 1.5}"#, "epochs"),
                             (#"{"deterministic_run": 1}"#, "deterministic_run"), (#"{"lr": "0.1"}"#, "lr"),
-                            (#"{"input_img_size": 32}"#, "input_img_size"), (#"{"loss_weights": {"weight_sim": "x"}}"#, "loss_weights.weight_sim")] {
+                            (#"{"input_img_size": 32}"#, "input_img_size"), (#"{"loss_weights": {"weight_sim": "x"}}"#, "loss_weights.weight_sim"),
+                            (#"{"audio_augmentations": "reverb"}"#, "audio_augmentations"), (#"{"crop_scale_min": "0.5"}"#, "crop_scale_min")] {
             let error = try loadError(json)
             XCTAssertEqual(error.kind, .wrongType, json)
             XCTAssertEqual(error.key, key, json)
@@ -73,13 +74,15 @@ final class RunConfigTests: XCTestCase {
                      (#"{"target_class": 10}"#, "target_class"), (#"{"input_img_size": [32]}"#, "input_img_size"),
                      (#"{"dataset_mean": [0.5, 0.5]}"#, "dataset_mean"), (#"{"dataset_std": [0.2, 0, 0.2]}"#, "dataset_std"),
                      (#"{"transforms": "audio"}"#, "transforms"),
-                     (#"{"optimizer": "adam"}"#, "optimizer")]
+                     (#"{"optimizer": "adam"}"#, "optimizer"), (#"{"crop_scale_min": 0}"#, "crop_scale_min"),
+                     (#"{"audio_augmentations": ["reverb", "filtr"]}"#, "audio_augmentations")]
         for (json, key) in cases {
             let error = try loadError(json)
             XCTAssertEqual(error.kind, .outOfRange, json)
             XCTAssertEqual(error.key, key, json)
         }
         XCTAssertTrue(try loadError(#"{"optimizer": "adam"}"#).description.contains("did you mean \"adamw\""))
+        XCTAssertTrue(try loadError(#"{"audio_augmentations": ["filtr"]}"#).description.contains("did you mean \"filter\""))
     }
 
     func testScaleRangeDependsOnModel() throws {
@@ -187,7 +190,8 @@ final class RunConfigTests: XCTestCase {
 
     func testEffectiveJSONRoundTrips() throws {
         let folder = try makeTemporaryDirectory()
-        var config = try RunConfig().overriding(["epochs=12", "dataset_mean=[0.1,0.2,0.3]", "model_weights=w.ckpt"], purpose: .inspection)
+        var config = try RunConfig().overriding(["epochs=12", "dataset_mean=[0.1,0.2,0.3]", "model_weights=w.ckpt",
+                                                 #"audio_augmentations=["gain","reverb"]"#], purpose: .inspection)
         config.logDirectory = "/tmp/run \"quoted\""
         let text = config.json()
         for key in RunConfig.schema { XCTAssertTrue(text.contains("\"\(key.name)\":"), key.name) }
@@ -195,6 +199,7 @@ final class RunConfigTests: XCTestCase {
         let again = try RunConfig.load(contentsOf: url, purpose: .inspection)
         XCTAssertEqual(again.json(), text)
         XCTAssertEqual(again.datasetMean, [0.1, 0.2, 0.3])
+        XCTAssertEqual(again.audioAugmentations, [.gain, .reverb])
     }
 
     func testMarkdownTableHasARowPerKey() {

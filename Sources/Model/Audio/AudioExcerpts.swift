@@ -18,7 +18,8 @@ public struct AudioViewMaker: Sendable {
                               message: "audio at sample_len \(config.sampleLength) gives \(mel.bandCount) x \(mel.frameCount) mel images; set input_img_size to [\(mel.bandCount), \(mel.frameCount)]")
         }
         shifts = AudioShift(shiftCount: config.duplicationFactor)
-        augmentation = AudioAugmentation(sampleRate: config.sampleRate)
+        augmentation = AudioAugmentation(
+            sampleRate: config.sampleRate, settings: AudioAugmentation.Settings().keeping(only: config.audioAugmentations))
         excerptLength = config.sampleLength
         shiftKind = config.audioShift
     }
