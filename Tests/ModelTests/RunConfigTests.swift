@@ -236,6 +236,7 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(quick.modelName, .smallResNet)
         XCTAssertEqual(quick.evalSamples, 2)
         XCTAssertEqual(quick.evalTrainItems, 1000)
+        XCTAssertEqual(quick.cropScaleMin, 0.8)
         let hour = try RunConfig.load(contentsOf: configs.appendingPathComponent("cifar10-hour.json"), purpose: .inspection)
         XCTAssertEqual(hour.modelName, quick.modelName)
         XCTAssertGreaterThan(hour.epochs, 5 * quick.epochs)
