@@ -59,6 +59,8 @@ extension RunConfig {
                 "Images: the random resized crop keeps between this fraction of the area and all of it (CSI: 0.08)."),
         .integer("eval_samples", \.evalSamples, 1...64,
                  "CSI score: augmented samples averaged per item and shift."),
+        .flag("eval_augment", \.evalAugment,
+              "CSI score: augment each evaluation sample as in training (CSI's; true) or score the clean shifted input once (false; eval_samples is then 1)."),
         .integer("eval_train_items", \.evalTrainItems, 0...Int.max,
                  "CSI score: training items used as the reference set (0 = all)."),
         .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),

@@ -71,6 +71,22 @@ public struct ImageAugmentation: Sendable {
         }
     }
 
+    /// `image` rotated by shift·90° and resized to the network's input, normalised into `output`: the clean
+    /// shifted input a score sees when evaluation samples are not augmented (`eval_augment` false).
+    public func shiftedView(
+        of image: UnsafeBufferPointer<Float>, imageHeight: Int, imageWidth: Int, shift: Int,
+        into output: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(image.count >= 3 * imageHeight * imageWidth && output.count >= viewSize)
+        let turns = ((shift % 4) + 4) % 4
+        let (h, w) = turns % 2 == 0 ? (imageHeight, imageWidth) : (imageWidth, imageHeight)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * h * w) { scratch in
+            ImageAugmentation.flipAndRotate(image, height: imageHeight, width: imageWidth,
+                                            isFlipped: false, quarterTurns: turns, into: scratch)
+            resample(UnsafeBufferPointer(scratch), height: h, width: w, crop: (0, 0, h, w), into: output)
+        }
+    }
+
     /// Convenience form of `trainingView` on arrays.
     public func trainingView(
         of image: [Float], imageHeight: Int, imageWidth: Int, shift: Int,

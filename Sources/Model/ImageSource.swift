@@ -34,9 +34,13 @@ public struct ImageSource: TrainingSource {
         augmentation.normalize(slot)
     }
 
-    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                       into slot: UnsafeMutableBufferPointer<Float>) {
         withImage(item) { image in
+            guard augmented else {
+                augmentation.shiftedView(of: image, imageHeight: images.height, imageWidth: images.width, shift: shift, into: slot)
+                return
+            }
             var viewRandom = generator.derived(0)
             augmentation.trainingView(of: image, imageHeight: images.height, imageWidth: images.width, shift: shift,
                                       viewRandom: &viewRandom, slotRandom: &generator, into: slot)

@@ -28,10 +28,10 @@ extension RunConfig {
     /// Threads preparing batches: `num_workers`, or one per core when it is 0.
     var dataThreads: Int { workerCount > 0 ? workerCount : ProcessInfo.processInfo.activeProcessorCount }
 
-    /// CSI scoring settings: `eval_samples` augmented samples, batched like training.
+    /// CSI scoring settings: `eval_samples` augmented samples (or one clean one), batched like training.
     public var scoringSettings: ScoringSettings {
         ScoringSettings(samples: evalSamples, batchSize: max(64, batchSize * 2 * duplicationFactor), seed: UInt64(seed),
-                        dataThreads: dataThreads, usesSimilarity: csiTerms == .both)
+                        dataThreads: dataThreads, usesSimilarity: csiTerms == .both, augmentsSamples: evalAugment)
     }
 }
 

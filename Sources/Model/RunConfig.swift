@@ -110,6 +110,7 @@ public struct RunConfig: Sendable {
     public var temperature = 0.5
     public var momentum = 0.9
     public var evalSamples = 4
+    public var evalAugment = true
     public var cropScaleMin = 0.08
     public var evalTrainItems = 0
     public var usesTwoCrops = false

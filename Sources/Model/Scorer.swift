@@ -45,9 +45,14 @@ public struct ScoringSettings: Sendable {
     public var dataThreads: Int
     /// False: the CSI score is the shift term alone (`csi_terms` = shift).
     public var usesSimilarity: Bool
+    /// False: score the clean shifted inputs (one sample; `eval_augment` = false) instead of augmented samples.
+    public var augmentsSamples: Bool
 
-    public init(samples: Int, batchSize: Int = 256, seed: UInt64 = 0, dataThreads: Int = 1, usesSimilarity: Bool = true) {
-        self.samples = max(1, samples)
+    public init(samples: Int, batchSize: Int = 256, seed: UInt64 = 0, dataThreads: Int = 1, usesSimilarity: Bool = true,
+                augmentsSamples: Bool = true) {
+        // Clean samples of one item are all the same: one is enough.
+        self.samples = augmentsSamples ? max(1, samples) : 1
+        self.augmentsSamples = augmentsSamples
         self.batchSize = max(1, batchSize)
         self.seed = seed
         self.dataThreads = max(1, dataThreads)
@@ -139,7 +144,7 @@ public final class CSIScorer: @unchecked Sendable {
         return result
     }
 
-    /// Mean projection and shift logit per shift over `samples` augmented samples.
+    /// Mean projection and shift logit per shift over `samples` samples (augmented, or one clean one).
     private static func shiftFeatures<Source: TrainingSource>(of source: Source, network: CSINetwork, settings: ScoringSettings) throws
         -> (projection: [[Float]], shiftLogit: [[Double]]) {
         let shifts = network.spec.numShifts, dim = network.spec.projectionDim, samples = settings.samples
@@ -154,7 +159,8 @@ public final class CSIScorer: @unchecked Sendable {
                 let item = range.lowerBound + slotIndex / perItem
                 let shift = (slotIndex % perItem) / samples, sample = slotIndex % samples
                 var generator = base.derived(UInt64(item)).derived(UInt64(shift * 1000 + sample))
-                source.writeEvaluationSample(of: item, shift: shift, shifts: shifts, generator: &generator, into: slot)
+                source.writeEvaluationSample(of: item, shift: shift, shifts: shifts, augmented: settings.augmentsSamples,
+                                             generator: &generator, into: slot)
             }
             let out = try network.forward(input, count: range.count * perItem)
             for local in 0..<range.count {

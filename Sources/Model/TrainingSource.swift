@@ -32,8 +32,9 @@ public protocol TrainingSource: Sendable {
                             into slots: [UnsafeMutableBufferPointer<Float>])
     /// Writes the clean input of `item`: no shift, no augmentation (the seed's norm score).
     func writeCleanInput(of item: Int, into slot: UnsafeMutableBufferPointer<Float>)
-    /// Writes one augmented sample of `item` with shift `shift` (CSI's score averages several).
-    func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+    /// Writes one sample of `item` with shift `shift` for a score: augmented as in training when `augmented`
+    /// (CSI's score averages several), else the clean shifted input.
+    func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                into slot: UnsafeMutableBufferPointer<Float>)
 }
 
@@ -59,9 +60,9 @@ public struct SubsetSource<Base: TrainingSource>: TrainingSource {
         base.writeCleanInput(of: indices[item], into: slot)
     }
 
-    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                       into slot: UnsafeMutableBufferPointer<Float>) {
-        base.writeEvaluationSample(of: indices[item], shift: shift, shifts: shifts, generator: &generator, into: slot)
+        base.writeEvaluationSample(of: indices[item], shift: shift, shifts: shifts, augmented: augmented, generator: &generator, into: slot)
     }
 }
 

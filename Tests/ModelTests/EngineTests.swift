@@ -77,7 +77,7 @@ final class EngineTests: XCTestCase {
                 for (j, slot) in slots.enumerated() { slot[0] = Float(item * 100 + j) }
             }
             func writeCleanInput(of item: Int, into slot: UnsafeMutableBufferPointer<Float>) {}
-            func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+            func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                        into slot: UnsafeMutableBufferPointer<Float>) {}
         }
         let batch = ShiftMajorBatch.make(source: MarkerSource(), items: [2, 0, 1], shifts: 2,
@@ -242,5 +242,19 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(scores.norm.count, 8)
         XCTAssertTrue(scores.csi.allSatisfy(\.isFinite))
         XCTAssertTrue(scores.norm.allSatisfy { $0 > 0 })
+    }
+
+    func testCleanEvaluationScoresOneSampleAndIgnoresTheSeed() throws {
+        TorchRuntime.seed(4)
+        let network = try CSINetwork(spec: tinySpec())
+        let source = SyntheticSource(count: 6)
+        XCTAssertEqual(ScoringSettings(samples: 4, augmentsSamples: false).samples, 1)
+        func csi(seed: UInt64, augmented: Bool) throws -> [Double] {
+            let settings = ScoringSettings(samples: 1, seed: seed, augmentsSamples: augmented)
+            return try CSIScorer(network: network, reference: source, settings: settings).scores(source).csi
+        }
+        XCTAssertEqual(try csi(seed: 1, augmented: false), try csi(seed: 2, augmented: false))
+        XCTAssertNotEqual(try csi(seed: 1, augmented: true), try csi(seed: 2, augmented: true),
+                          "augmented samples depend on the seed, so the comparison above can fail")
     }
 }

@@ -150,6 +150,25 @@ final class ImageAugmentationTests: XCTestCase {
         for (a, b) in zip(pixels, source) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
+    func testShiftedViewIsTheNormalisedRotationWithoutAugmentation() {
+        // Every augmentation switched on at full strength: the clean shifted view must ignore them all.
+        var augmentation = ImageAugmentation(height: 8, width: 8, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.3])
+        augmentation.flipProbability = 1
+        augmentation.jitterProbability = 1
+        augmentation.grayscaleProbability = 1
+        let source = randomImage(side: 8, seed: 5)
+        for k in 0..<4 {
+            let view = [Float](unsafeUninitializedCapacity: source.count) { output, count in
+                source.withUnsafeBufferPointer {
+                    augmentation.shiftedView(of: $0, imageHeight: 8, imageWidth: 8, shift: k, into: output)
+                }
+                count = source.count
+            }
+            let expected = augmentation.testView(of: ImageAugmentation.rotate(source, height: 8, width: 8, quarterTurns: k))
+            for (a, b) in zip(view, expected) { XCTAssertEqual(a, b, accuracy: 1e-5, "shift \(k)") }
+        }
+    }
+
     func testTestViewOnlyNormalises() {
         let augmentation = ImageAugmentation(height: 1, width: 2, mean: [0.5, 0, 1], std: [0.5, 2, 1])
         XCTAssertEqual(augmentation.testView(of: [0, 1, 0, 1, 1, 0]), [-1, 1, 0, 0.5, 0, -1])

@@ -121,6 +121,34 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(a.input.max(), 1)
     }
 
+    func testCleanEvaluationSamplesAreTheShiftedMelImage() throws {
+        let config = RunConfig.musicPreset()
+        let views = try AudioViewMaker(config: config)
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let pcm = try cache.track(try track("c.wav", seconds: 4))
+        let source = AudioExcerpts(tracks: [try track("c.wav", seconds: 4)], pcm: [pcm],
+                                   items: AudioExcerpts.fixedItems(pcm: [pcm], excerptLength: views.excerptLength, limit: 1),
+                                   views: views, usesTwoCrops: false)
+        func sample(shift: Int, augmented: Bool, seed: UInt64) -> [Float] {
+            var generator = SeededGenerator(seed: seed)
+            return fill(source.shape, count: 1) { _, slot in
+                source.writeEvaluationSample(of: 0, shift: shift, shifts: 2, augmented: augmented, generator: &generator, into: slot)
+            }
+        }
+        for shift in 0..<2 {
+            var generator = SeededGenerator(seed: 0)
+            let expected = fill(source.shape, count: 1) { _, slot in
+                views.write(pcm.excerpt(from: 0, length: views.excerptLength), shift: shift, augmented: false,
+                            generator: &generator, into: slot)
+            }
+            XCTAssertEqual(sample(shift: shift, augmented: false, seed: 1), expected, "shift \(shift)")
+            XCTAssertEqual(sample(shift: shift, augmented: false, seed: 2), expected, "shift \(shift)")
+        }
+        // Augmented samples differ between seeds (some seed draws at least one of the seven steps).
+        let augmented = (1...8).map { sample(shift: 0, augmented: true, seed: $0) }
+        XCTAssertTrue(augmented.contains { $0 != sample(shift: 0, augmented: false, seed: 0) })
+    }
+
     func testTrainingItemsPerTrackOrPerEpoch() {
         let perTrack = AudioExcerpts.trainingItems(tracks: [4, 9], perTrack: 3, perEpoch: 0)
         XCTAssertEqual(perTrack.map(\.track), [4, 4, 4, 9, 9, 9])
@@ -203,6 +231,7 @@ final class MusicTests: XCTestCase {
         var preset = RunConfig.musicPreset()
         preset.dataPath = fromFile.dataPath
         XCTAssertEqual(fromFile.json(), preset.json())
+        XCTAssertFalse(preset.evalAugment, "music scores clean excerpts")
     }
 
     func testMusicExperimentTrainsAndReportsEveryGroup() throws {

@@ -53,7 +53,8 @@ final class RunConfigTests: XCTestCase {
         for (json, key) in [(#"{"epochs": "ten"}"#, "epochs"), (#"{"epochs": true}"#, "epochs"), (#"{"epochs": 1.5}"#, "epochs"),
                             (#"{"deterministic_run": 1}"#, "deterministic_run"), (#"{"lr": "0.1"}"#, "lr"),
                             (#"{"input_img_size": 32}"#, "input_img_size"), (#"{"loss_weights": {"weight_sim": "x"}}"#, "loss_weights.weight_sim"),
-                            (#"{"audio_augmentations": "reverb"}"#, "audio_augmentations"), (#"{"crop_scale_min": "0.5"}"#, "crop_scale_min")] {
+                            (#"{"audio_augmentations": "reverb"}"#, "audio_augmentations"), (#"{"crop_scale_min": "0.5"}"#, "crop_scale_min"),
+                            (#"{"eval_augment": "no"}"#, "eval_augment")] {
             let error = try loadError(json)
             XCTAssertEqual(error.kind, .wrongType, json)
             XCTAssertEqual(error.key, key, json)
@@ -237,6 +238,7 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(quick.evalSamples, 2)
         XCTAssertEqual(quick.evalTrainItems, 1000)
         XCTAssertEqual(quick.cropScaleMin, 0.8)
+        XCTAssertTrue(quick.evalAugment, "CIFAR scores augmented samples, as CSI")
         let hour = try RunConfig.load(contentsOf: configs.appendingPathComponent("cifar10-hour.json"), purpose: .inspection)
         XCTAssertEqual(hour.modelName, quick.modelName)
         XCTAssertGreaterThan(hour.epochs, 5 * quick.epochs)

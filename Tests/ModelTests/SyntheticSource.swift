@@ -19,7 +19,7 @@ struct SyntheticSource: TrainingSource {
     func writeTrainingViews(of item: Int, shifts: Int, generator: inout SeededGenerator,
                             into slots: [UnsafeMutableBufferPointer<Float>]) {
         for (j, slot) in slots.enumerated() {
-            writeEvaluationSample(of: item, shift: j % shifts, shifts: shifts, generator: &generator, into: slot)
+            writeEvaluationSample(of: item, shift: j % shifts, shifts: shifts, augmented: true, generator: &generator, into: slot)
         }
     }
 
@@ -27,14 +27,15 @@ struct SyntheticSource: TrainingSource {
         for i in 0..<slot.count { slot[i] = patterns[item][i] }
     }
 
-    func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+    func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                into slot: UnsafeMutableBufferPointer<Float>) {
+        let noise: Float = augmented ? 0.05 : 0
         for y in 0..<side {
             for x in 0..<side {
                 // Rotating the sampling position by 90° per shift.
                 var (sy, sx) = (y, x)
                 for _ in 0..<shift { (sy, sx) = (side - 1 - sx, sy) }
-                slot[y * side + x] = patterns[item][sy * side + sx] + 0.05 * generator.gaussian()
+                slot[y * side + x] = patterns[item][sy * side + sx] + noise * generator.gaussian()
             }
         }
     }

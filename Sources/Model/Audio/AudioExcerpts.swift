@@ -93,9 +93,9 @@ public struct AudioExcerpts: TrainingSource {
         views.write(excerpt(items[item], generator: &generator), shift: 0, augmented: false, generator: &generator, into: slot)
     }
 
-    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, generator: inout SeededGenerator,
+    public func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                       into slot: UnsafeMutableBufferPointer<Float>) {
-        views.write(excerpt(items[item], generator: &generator), shift: shift, augmented: true, generator: &generator, into: slot)
+        views.write(excerpt(items[item], generator: &generator), shift: shift, augmented: augmented, generator: &generator, into: slot)
     }
 
     private func excerpt(_ item: Item, generator: inout SeededGenerator) -> [Float] {

@@ -33,6 +33,7 @@ extension RunConfig {
       "audio_shift": "flip",
       "csi_terms": "shift",
       "eval_samples": 1,
+      "eval_augment": false,
       "eval_train_items": 0,
       "max_excerpts_per_track": 32,
       "seed": 213,
