@@ -51,7 +51,7 @@ extension RunConfig {
                       "Per-channel standard deviation, like dataset_mean; null = computed."),
         lossWeightsKey,
         .integer("sample_rate", \.sampleRate, 1000...192_000, "Audio is resampled to this rate (Hz) after mixing to mono."),
-        .integer("sample_len", \.sampleLength, 1024...10_000_000, "Samples per audio excerpt (43740 at 16 kHz = 2.73 s)."),
+        .integer("sample_len", \.sampleLength, 1025...10_000_000, "Samples per audio excerpt (43740 at 16 kHz = 2.73 s)."),
         .choice("evaluation_mode", \.evaluationMode, "Evaluate a whole data set, or score one image or audio file."),
         .number("temperature", \.temperature, Interval(lower: 0, upper: 10, isLowerOpen: true), "NT-Xent temperature."),
         .number("momentum", \.momentum, Interval(lower: 0, upper: 1, isUpperOpen: true), "Momentum of sgd and lars."),
@@ -78,7 +78,7 @@ extension RunConfig {
     ]
 
     private static let imageSizeKey = ConfigKey(
-        name: "input_img_size", type: "[int, int]", range: "8…4096 each", help: "Network input [height, width].",
+        name: "input_img_size", type: "[int, int]", range: "8…4096 each", help: "Network input [height, width]. Audio: the mel image of sample_len ([128, 128]), filled in when not given; another size is refused.",
         apply: { config, raw, _ in
             let size = try JSONRead.integers(raw)
             guard size.count == 2 else { throw ValueProblem(.outOfRange, "needs [height, width], got \(size.count) numbers") }

@@ -263,6 +263,11 @@ extension RunConfig {
         // config records what was really used.
         let here = ConfigSource.commandLine
         dataPath = here.resolve(dataPath)
+        if transforms == .audio && origins["input_img_size"] == nil {
+            // The default [32, 32] is CIFAR's; audio that does not say gets the mel image of its excerpts.
+            let mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: sampleLength)
+            inputImageSize = [mel.bandCount, mel.frameCount]
+        }
         do {
             try checkConsistency()
             try checkPaths(for: purpose)
@@ -329,6 +334,14 @@ extension RunConfig {
         if evaluationMode != .dataset && evaluationMode.rawValue != transforms.rawValue {
             throw KeyedProblem("evaluation_mode", .outOfRange,
                                "\"\(evaluationMode.rawValue)\" does not match transforms \"\(transforms.rawValue)\"")
+        }
+        if transforms == .audio {
+            // Checked here, not when the first excerpt is cut: a wrong size must stop the run before decoding starts.
+            let mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: sampleLength)
+            if inputImageSize != [mel.bandCount, mel.frameCount] {
+                throw KeyedProblem("input_img_size", .outOfRange,
+                                   "audio at sample_len \(sampleLength) gives \(mel.bandCount) x \(mel.frameCount) mel images; set input_img_size to [\(mel.bandCount), \(mel.frameCount)]")
+            }
         }
         let channels = transforms == .image ? 3 : 1
         for (name, values) in [("dataset_mean", datasetMean), ("dataset_std", datasetStd)] {

@@ -86,6 +86,14 @@ final class RunConfigTests: XCTestCase {
         XCTAssertTrue(try loadError(#"{"audio_augmentations": ["filtr"]}"#).description.contains("did you mean \"filter\""))
     }
 
+    func testAudioImageSizeMustMatchTheMelImage() throws {
+        let error = try loadError(#"{"dataset_name": "custom", "transforms": "audio", "input_img_size": [64, 64]}"#)
+        XCTAssertEqual(error.kind, .outOfRange)
+        XCTAssertEqual(error.key, "input_img_size")
+        XCTAssertTrue(error.description.contains("set input_img_size to [128, 128]"), error.description)
+        XCTAssertEqual(try loadError(#"{"sample_len": 1024}"#).key, "sample_len")
+    }
+
     func testScaleRangeDependsOnModel() throws {
         let url = try write(#"{"model_name": "efficientnet", "model_scale": 8}"#, to: "run.json", in: makeTemporaryDirectory())
         XCTAssertEqual(try RunConfig.load(contentsOf: url, purpose: .inspection).modelScale, 8)
