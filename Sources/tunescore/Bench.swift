@@ -54,6 +54,13 @@ extension Tunescore.Bench {
         @Option(help: "Audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).")
         var cache: String?
 
+        @Option(help: "Runs on the same split, the network seed counting up from the config's; more than 1 reports every run and the mean, min and max track AUROC.")
+        var repeats = 1
+
+        func validate() throws {
+            if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        }
+
         func run() throws {
             let extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
@@ -66,6 +73,10 @@ extension Tunescore.Bench {
                                            validationFraction: config.validationFraction, seed: UInt64(config.seed))
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
             let experiment = MusicExperiment(config: config, split: split, cache: pcm, label: self.liked)
+            if repeats > 1 {
+                try printReport(try MusicSeries(experiment: experiment, runs: repeats).run { printError($0) }, json: bench.json)
+                return
+            }
             let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) {
                 printError($0)
             }

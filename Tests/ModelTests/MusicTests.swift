@@ -234,6 +234,32 @@ final class MusicTests: XCTestCase {
         XCTAssertFalse(preset.evalAugment, "music scores clean excerpts")
     }
 
+    func testMusicSeriesRunsEverySeedOnOneSplit() throws {
+        var config = RunConfig.tinyMusic
+        config.logDirectory = folder.appendingPathComponent("series").path
+        config.seed = 40
+        let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
+        let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }
+        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: 2)
+        let experiment = MusicExperiment(config: config, split: split,
+                                         cache: try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000),
+                                         label: "tones")
+        let series = try MusicSeries(experiment: experiment, runs: 2).run { _ in }
+        XCTAssertEqual(series.seeds, [40, 41])
+        XCTAssertEqual(series.runs.map(\.heldOutTracks), [2, 2])
+        XCTAssertEqual(series.runs.map(\.outlierTracks), [["high": 2], ["high": 2]])
+        for seed in series.seeds {
+            let log = folder.appendingPathComponent("series/seed-\(seed)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: log.appendingPathComponent("excerpt-scores.csv").path), "seed \(seed)")
+            XCTAssertTrue(series.runs.contains { $0.checkpoint.hasPrefix(log.path) }, "seed \(seed)'s checkpoint is in its own folder")
+        }
+        let overall = series.runs.compactMap(\.overall.track.csi)
+        XCTAssertEqual(overall.count, 2)
+        XCTAssertEqual(series.trackAUROC["overall"]?.mean ?? .nan, (overall[0] + overall[1]) / 2, accuracy: 1e-12)
+        XCTAssertEqual(series.trackAUROC["overall"]?.min, overall.min())
+        XCTAssertEqual(series.trackAUROC["high"]?.max, series.runs.compactMap { $0.perGroup["high"]?.track.csi }.max())
+    }
+
     func testMusicExperimentTrainsAndReportsEveryGroup() throws {
         var config = RunConfig.tinyMusic
         config.logDirectory = folder.appendingPathComponent("run").path

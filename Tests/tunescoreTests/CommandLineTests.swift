@@ -84,6 +84,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(badSet.errors.contains("lr"), badSet.errors)
     }
 
+    func testBenchGenresRefusesZeroRepeats() throws {
+        let result = try run("bench", "genres", "--data", ".", "--liked", "x", "--repeats", "0")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("--repeats must be at least 1"), result.errors)
+    }
+
     func testMissingModelSaysHowToTrainOne() throws {
         try writeTones(in: "new", count: 1, base: 500)
         let result = try run("score", "new", "--model", "nothing-here", "--db", "library.sqlite")

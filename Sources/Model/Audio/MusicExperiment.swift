@@ -142,6 +142,62 @@ public struct MusicExperiment: Sendable {
     }
 }
 
+/// The spread of one AUROC over repeated runs.
+public struct AUROCSpread: Codable, Sendable {
+    public var mean: Double
+    public var min: Double
+    public var max: Double
+
+    init(_ values: [Double]) {
+        mean = values.reduce(0, +) / Double(Swift.max(1, values.count))
+        min = values.min() ?? .nan
+        max = values.max() ?? .nan
+    }
+}
+
+/// What repeated runs of a music benchmark measured: every run, and the spread of its headline numbers.
+public struct MusicSeriesReport: Codable, Sendable {
+    /// The network seed of each run (the split's seed is the first one).
+    public var seeds: [Int]
+    public var runs: [MusicReport]
+    /// Track-level AUROC of the score the config ranks by (csi): "overall" and one entry per outlier group.
+    public var trackAUROC: [String: AUROCSpread]
+}
+
+/// A music benchmark run several times on one split, the network seed counting up from the config's: how much of
+/// a difference between two settings the seed alone makes.
+public struct MusicSeries: Sendable {
+    public let experiment: MusicExperiment
+    public let runs: Int
+
+    public init(experiment: MusicExperiment, runs: Int) {
+        self.experiment = experiment
+        self.runs = max(1, runs)
+    }
+
+    /// Runs every seed in turn; each writes its log, checkpoints and excerpt scores to `log_dir/seed-N`.
+    public func run(say: @escaping @Sendable (String) -> Void) throws -> MusicSeriesReport {
+        let base = experiment.config
+        var reports: [MusicReport] = []
+        var seeds: [Int] = []
+        for offset in 0..<runs {
+            var config = base
+            config.seed = base.seed + offset
+            config.logDirectory = URL(fileURLWithPath: base.effectiveLogDirectory).appendingPathComponent("seed-\(config.seed)").path
+            config.checkpointPath = nil
+            say("run \(offset + 1) of \(runs): network seed \(config.seed)")
+            let single = MusicExperiment(config: config, split: experiment.split, cache: experiment.cache, label: experiment.label)
+            reports.append(try single.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config), say: say))
+            seeds.append(config.seed)
+        }
+        var spreads = ["overall": AUROCSpread(reports.compactMap(\.overall.track.csi))]
+        for group in Set(reports.flatMap(\.perGroup.keys)) {
+            spreads[group] = AUROCSpread(reports.compactMap { $0.perGroup[group]?.track.csi })
+        }
+        return MusicSeriesReport(seeds: seeds, runs: reports, trackAUROC: spreads)
+    }
+}
+
 extension MusicExperiment {
     /// One row per scored excerpt (track, group, in class, every score), so other ways of pooling excerpts into
     /// a track score can be tried on the same run.
