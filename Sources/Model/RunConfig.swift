@@ -265,8 +265,7 @@ extension RunConfig {
         dataPath = here.resolve(dataPath)
         if transforms == .audio && origins["input_img_size"] == nil {
             // The default [32, 32] is CIFAR's; audio that does not say gets the mel image of its excerpts.
-            let mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: sampleLength)
-            inputImageSize = [mel.bandCount, mel.frameCount]
+            inputImageSize = melImageSize
         }
         do {
             try checkConsistency()
@@ -318,6 +317,19 @@ extension RunConfig {
         }
     }
 
+    /// [bands, frames] of the log-mel image of one `sample_len` excerpt.
+    var melImageSize: [Int] {
+        let mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: sampleLength)
+        return [mel.bandCount, mel.frameCount]
+    }
+
+    /// Why `input_img_size` cannot take the mel images of `sample_len`, or nil when it can.
+    var audioImageSizeProblem: String? {
+        let mel = melImageSize
+        guard inputImageSize != mel else { return nil }
+        return "audio at sample_len \(sampleLength) gives \(mel[0]) x \(mel[1]) mel images; set input_img_size to [\(mel[0]), \(mel[1])]"
+    }
+
     private func checkConsistency() throws {
         let largest = RunConfig.largestScale(of: modelName)
         if modelScale > largest {
@@ -335,13 +347,9 @@ extension RunConfig {
             throw KeyedProblem("evaluation_mode", .outOfRange,
                                "\"\(evaluationMode.rawValue)\" does not match transforms \"\(transforms.rawValue)\"")
         }
-        if transforms == .audio {
-            // Checked here, not when the first excerpt is cut: a wrong size must stop the run before decoding starts.
-            let mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: sampleLength)
-            if inputImageSize != [mel.bandCount, mel.frameCount] {
-                throw KeyedProblem("input_img_size", .outOfRange,
-                                   "audio at sample_len \(sampleLength) gives \(mel.bandCount) x \(mel.frameCount) mel images; set input_img_size to [\(mel.bandCount), \(mel.frameCount)]")
-            }
+        // Checked here, not when the first excerpt is cut: a wrong size must stop the run before decoding starts.
+        if transforms == .audio, let problem = audioImageSizeProblem {
+            throw KeyedProblem("input_img_size", .outOfRange, problem)
         }
         let channels = transforms == .image ? 3 : 1
         for (name, values) in [("dataset_mean", datasetMean), ("dataset_std", datasetStd)] {

@@ -13,9 +13,8 @@ public struct AudioViewMaker: Sendable {
     /// - Throws: `ConfigError` on `input_img_size` when it is not the mel image of `sample_len`.
     public init(config: RunConfig) throws {
         mel = MelSpectrogram(sampleRate: config.sampleRate, excerptLength: config.sampleLength)
-        guard config.inputImageSize == [mel.bandCount, mel.frameCount] else {
-            throw ConfigError(.outOfRange, key: "input_img_size", source: "config",
-                              message: "audio at sample_len \(config.sampleLength) gives \(mel.bandCount) x \(mel.frameCount) mel images; set input_img_size to [\(mel.bandCount), \(mel.frameCount)]")
+        if let problem = config.audioImageSizeProblem {
+            throw ConfigError(.outOfRange, key: "input_img_size", source: "config", message: problem)
         }
         shifts = AudioShift(shiftCount: config.duplicationFactor)
         augmentation = AudioAugmentation(
