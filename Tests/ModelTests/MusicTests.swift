@@ -234,16 +234,21 @@ final class MusicTests: XCTestCase {
         XCTAssertFalse(preset.evalAugment, "music scores clean excerpts")
     }
 
+    /// Six liked tones and two high outliers, split as the genres benchmark does.
+    private func toneExperiment(config: RunConfig) throws -> MusicExperiment {
+        let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
+        let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }
+        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: 2)
+        return MusicExperiment(config: config, split: split,
+                               cache: try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000),
+                               label: "tones")
+    }
+
     func testMusicSeriesRunsEverySeedOnOneSplit() throws {
         var config = RunConfig.tinyMusic
         config.logDirectory = folder.appendingPathComponent("series").path
         config.seed = 40
-        let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
-        let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }
-        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: 2)
-        let experiment = MusicExperiment(config: config, split: split,
-                                         cache: try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000),
-                                         label: "tones")
+        let experiment = try toneExperiment(config: config)
         let series = try MusicSeries(experiment: experiment, runs: 2).run { _ in }
         XCTAssertEqual(series.seeds, [40, 41])
         XCTAssertEqual(series.runs.map(\.heldOutTracks), [2, 2])
@@ -263,12 +268,7 @@ final class MusicTests: XCTestCase {
     func testMusicExperimentTrainsAndReportsEveryGroup() throws {
         var config = RunConfig.tinyMusic
         config.logDirectory = folder.appendingPathComponent("run").path
-        let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
-        let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }
-        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: 2)
-        let experiment = MusicExperiment(config: config, split: split,
-                                         cache: try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000),
-                                         label: "tones")
+        let experiment = try toneExperiment(config: config)
         let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) { _ in }
         XCTAssertEqual(report.trainTracks + report.validationTracks, 4)
         XCTAssertEqual(report.heldOutTracks, 2)
