@@ -33,6 +33,14 @@ public final class MelSpectrogram: Sendable {
     private let window: [Float]
     private let fft: RealFFT
 
+    /// [bands, frames] of the image of one `excerptLength`-sample excerpt, without building filters or FFT plans.
+    public static func imageSize(excerptLength: Int, bandCount: Int = 128) -> [Int] {
+        [bandCount, 1 + excerptLength / hopLength(excerptLength: excerptLength)]
+    }
+
+    // The reference sizes the hop so that a default excerpt gives 128 frames, independent of bandCount.
+    private static func hopLength(excerptLength: Int) -> Int { (excerptLength - 1) / 128 + 1 }
+
     /// Prepares the filters, window and FFT plan for excerpts of `excerptLength` samples at `sampleRate`.
     ///
     /// The excerpt must be longer than `fftSize / 2`, since reflect padding mirrors that many samples.
@@ -41,8 +49,7 @@ public final class MelSpectrogram: Sendable {
         self.sampleRate = sampleRate
         self.excerptLength = excerptLength
         self.fftSize = fftSize
-        // The reference sizes the hop so that a default excerpt gives 128 frames, independent of bandCount.
-        self.hopLength = (excerptLength - 1) / 128 + 1
+        self.hopLength = MelSpectrogram.hopLength(excerptLength: excerptLength)
         self.frameCount = 1 + excerptLength / hopLength
         self.filterbank = MelFilterbank(bandCount: bandCount, fftSize: fftSize, sampleRate: sampleRate)
         self.window = (0..<fftSize).map { n in

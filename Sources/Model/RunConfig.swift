@@ -318,10 +318,7 @@ extension RunConfig {
     }
 
     /// [bands, frames] of the log-mel image of one `sample_len` excerpt.
-    var melImageSize: [Int] {
-        let mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: sampleLength)
-        return [mel.bandCount, mel.frameCount]
-    }
+    var melImageSize: [Int] { MelSpectrogram.imageSize(excerptLength: sampleLength) }
 
     /// Why `input_img_size` cannot take the mel images of `sample_len`, or nil when it can.
     var audioImageSizeProblem: String? {
