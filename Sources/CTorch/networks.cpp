@@ -47,7 +47,7 @@ struct ResNetSpec {
     std::vector<int64_t> blocks;
     std::vector<int64_t> widths;
     bool bottleneck;
-    enum Stem { ImageNet, Small, StrideTwo } stem;
+    enum Stem { ImageNet, Small, StrideTwo, StrideTwoPool } stem;
 };
 
 struct ResNetImpl : EncoderImpl {
@@ -63,6 +63,10 @@ struct ResNetImpl : EncoderImpl {
                 break;
             case ResNetSpec::StrideTwo:  // 3x3 stride 2: 128x128 spectrograms at a CPU budget
                 stem = nn::Sequential(conv(in_channels, width0, 3, 2), nn::BatchNorm2d(width0), nn::ReLU(true));
+                break;
+            case ResNetSpec::StrideTwoPool:  // 3x3 stride 2 + 2x2 max pool: the first stage at a quarter of the cost
+                stem = nn::Sequential(conv(in_channels, width0, 3, 2), nn::BatchNorm2d(width0), nn::ReLU(true),
+                                      nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
                 break;
         }
         register_module("stem", stem);
@@ -104,7 +108,8 @@ ResNetSpec small_resnet_spec(int scale) {
     switch (scale) {
         case 0: return {{1, 1, 1, 1}, widths, false, ResNetSpec::StrideTwo};
         case 1: return {{1, 1, 1, 1}, widths, false, ResNetSpec::Small};
-        default: throw std::invalid_argument("small_resnet scale must be 0-1, got " + std::to_string(scale));
+        case 2: return {{1, 1, 1, 1}, widths, false, ResNetSpec::StrideTwoPool};
+        default: throw std::invalid_argument("small_resnet scale must be 0-2, got " + std::to_string(scale));
     }
 }
 

@@ -313,7 +313,7 @@ extension RunConfig {
         switch model {
         case .resnet: return 5
         case .efficientnet: return 8
-        case .smallResNet: return 1
+        case .smallResNet: return 2
         }
     }
 

@@ -88,7 +88,7 @@ extension Tunescore.Bench {
         static let configuration = CommandConfiguration(abstract: "Model-only training and inference throughput on a random batch.")
 
         @Option(help: "Architecture: resnet, efficientnet or small_resnet.") var architecture = "small_resnet"
-        @Option(help: "Model scale (resnet 0-5, efficientnet 0-8, small_resnet 0-1).") var scale = 1
+        @Option(help: "Model scale (resnet 0-5, efficientnet 0-8, small_resnet 0-2).") var scale = 1
         @Option(help: "Input channels.") var channels = 3
         @Option(help: "Input height and width.") var size = 32
         @Option(help: "Shifts per view (duplication_factor, 1-4).") var shifts = 4

@@ -41,7 +41,8 @@ final class EngineTests: XCTestCase {
 
     func testEveryArchitectureBuildsAndRuns() throws {
         let cases: [(String, Int, Int)] = [("resnet", 0, 64), ("resnet", 2, 64), ("resnet", 5, 32), ("efficientnet", 0, 64),
-                                           ("efficientnet", 8, 32), ("small_resnet", 0, 64), ("small_resnet", 1, 32)]
+                                           ("efficientnet", 8, 32), ("small_resnet", 0, 64), ("small_resnet", 1, 32),
+                                           ("small_resnet", 2, 64)]
         for (architecture, scale, side) in cases {
             let spec = NetworkSpec(architecture: architecture, scale: scale, inputChannels: 3, inputHeight: side,
                                    inputWidth: side, numShifts: 4, numClasses: 2)

@@ -97,7 +97,7 @@ final class RunConfigTests: XCTestCase {
     func testScaleRangeDependsOnModel() throws {
         let url = try write(#"{"model_name": "efficientnet", "model_scale": 8}"#, to: "run.json", in: makeTemporaryDirectory())
         XCTAssertEqual(try RunConfig.load(contentsOf: url, purpose: .inspection).modelScale, 8)
-        XCTAssertEqual(try loadError(#"{"model_name": "small_resnet", "model_scale": 2}"#).key, "model_scale")
+        XCTAssertEqual(try loadError(#"{"model_name": "small_resnet", "model_scale": 3}"#).key, "model_scale")
     }
 
     func testImageNetWeightsAreRefused() throws {
