@@ -57,8 +57,13 @@ extension Tunescore.Bench {
         @Option(help: "Runs on the same split, the network seed counting up from the config's; more than 1 reports every run and the mean, min and max track AUROC.")
         var repeats = 1
 
+        @Option(help: "Runs on this many seeded splits (the split and network seed counting up from the config's); more than 1 reports every run and the mean, min and max track AUROC.")
+        var splits = 1
+
         func validate() throws {
             if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+            if splits < 1 { throw ValidationError("--splits must be at least 1") }
+            if repeats > 1 && splits > 1 { throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) do not combine") }
         }
 
         func run() throws {
@@ -69,12 +74,16 @@ extension Tunescore.Bench {
                 throw ValidationError("no style '\(self.liked)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", "))")
             }
             let others = styles.filter { $0.key != self.liked }.sorted { $0.key < $1.key }.flatMap(\.value)
-            let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7,
-                                           validationFraction: config.validationFraction, seed: UInt64(config.seed))
+            let validationFraction = config.validationFraction
+            let split: @Sendable (Int) -> MusicSplit = { seed in
+                MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: validationFraction,
+                                   seed: UInt64(seed))
+            }
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let experiment = MusicExperiment(config: config, split: split, cache: pcm, label: self.liked)
-            if repeats > 1 {
-                try printReport(try MusicSeries(experiment: experiment, runs: repeats).run { printError($0) }, json: bench.json)
+            let experiment = MusicExperiment(config: config, split: split(config.seed), cache: pcm, label: self.liked)
+            if repeats > 1 || splits > 1 {
+                let series = MusicSeries(experiment: experiment, runs: max(repeats, splits), resplit: splits > 1 ? split : nil)
+                try printReport(try series.run { printError($0) }, json: bench.json)
                 return
             }
             let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) {

@@ -234,23 +234,28 @@ final class MusicTests: XCTestCase {
         XCTAssertFalse(preset.evalAugment, "music scores clean excerpts")
     }
 
-    /// Six liked tones and two high outliers, split as the genres benchmark does.
-    private func toneExperiment(config: RunConfig) throws -> MusicExperiment {
+    /// Six liked tones and two high outliers, split as the genres benchmark does (seed 2, or `resplit`'s seed).
+    private func toneExperiment(config: RunConfig) throws -> (experiment: MusicExperiment, resplit: @Sendable (Int) -> MusicSplit) {
         let liked = try (0..<6).map { try track("tone\($0).wav", seconds: 6, frequency: 300 + 50 * Double($0), group: "tones") }
         let others = try (0..<2).map { try track("high\($0).wav", seconds: 6, frequency: 5000, group: "high") }
-        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: 2)
-        return MusicExperiment(config: config, split: split,
+        let resplit: @Sendable (Int) -> MusicSplit = { seed in
+            MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.25, seed: UInt64(seed))
+        }
+        let experiment = MusicExperiment(config: config, split: resplit(2),
                                cache: try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000),
                                label: "tones")
+        return (experiment, resplit)
     }
 
     func testMusicSeriesRunsEverySeedOnOneSplit() throws {
         var config = RunConfig.tinyMusic
         config.logDirectory = folder.appendingPathComponent("series").path
         config.seed = 40
-        let experiment = try toneExperiment(config: config)
+        let experiment = try toneExperiment(config: config).experiment
         let series = try MusicSeries(experiment: experiment, runs: 2).run { _ in }
         XCTAssertEqual(series.seeds, [40, 41])
+        XCTAssertFalse(series.variesSplit)
+        XCTAssertEqual(series.runs[0].heldOutFiles, series.runs[1].heldOutFiles)
         XCTAssertEqual(series.runs.map(\.heldOutTracks), [2, 2])
         XCTAssertEqual(series.runs.map(\.outlierTracks), [["high": 2], ["high": 2]])
         for seed in series.seeds {
@@ -265,10 +270,27 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(series.trackAUROC["high"]?.max, series.runs.compactMap { $0.perGroup["high"]?.track.csi }.max())
     }
 
+    func testMusicSeriesOnSeveralSplitsHoldsOutEachSeedsTracks() throws {
+        var config = RunConfig.tinyMusic
+        config.logDirectory = folder.appendingPathComponent("splits").path
+        config.seed = 40
+        let (experiment, resplit) = try toneExperiment(config: config)
+        let series = try MusicSeries(experiment: experiment, runs: 3, resplit: resplit).run { _ in }
+        XCTAssertEqual(series.seeds, [40, 41, 42])
+        XCTAssertTrue(series.variesSplit)
+        for (run, seed) in zip(series.runs, series.seeds) {
+            let expected = resplit(seed)
+            XCTAssertEqual(run.heldOutFiles, zip(expected.test, expected.testIsInClass).filter(\.1).map(\.0.path.displayString))
+            XCTAssertEqual(run.heldOutTracks, 2)
+            XCTAssertEqual(run.trainTracks + run.validationTracks, 4)
+        }
+        XCTAssertGreaterThan(Set(series.runs.map(\.heldOutFiles)).count, 1, "the seeds hold out different tracks")
+    }
+
     func testMusicExperimentTrainsAndReportsEveryGroup() throws {
         var config = RunConfig.tinyMusic
         config.logDirectory = folder.appendingPathComponent("run").path
-        let experiment = try toneExperiment(config: config)
+        let experiment = try toneExperiment(config: config).experiment
         let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) { _ in }
         XCTAssertEqual(report.trainTracks + report.validationTracks, 4)
         XCTAssertEqual(report.heldOutTracks, 2)

@@ -90,6 +90,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.errors.contains("--repeats must be at least 1"), result.errors)
     }
 
+    func testBenchGenresRefusesRepeatsWithSplits() throws {
+        let zero = try run("bench", "genres", "--data", ".", "--liked", "x", "--splits", "0")
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.errors.contains("--splits must be at least 1"), zero.errors)
+        let both = try run("bench", "genres", "--data", ".", "--liked", "x", "--repeats", "2", "--splits", "2")
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.errors.contains("do not combine"), both.errors)
+    }
+
     func testMissingModelSaysHowToTrainOne() throws {
         try writeTones(in: "new", count: 1, base: 500)
         let result = try run("score", "new", "--model", "nothing-here", "--db", "library.sqlite")

@@ -58,6 +58,8 @@ public struct MusicReport: Codable, Sendable {
     public var trainTracks: Int
     public var validationTracks: Int
     public var heldOutTracks: Int
+    /// The held-out liked files (the in-class test tracks), as paths: which split this run had.
+    public var heldOutFiles: [String]
     public var outlierTracks: [String: Int]
     public var skippedFiles: Int
     public var epochs: Int
@@ -131,6 +133,7 @@ public struct MusicExperiment: Sendable {
         return MusicReport(
             dataset: config.datasetName.rawValue, liked: label, trainTracks: outcome.trainTracks,
             validationTracks: outcome.validationTracks, heldOutTracks: isIn.filter { $0 }.count,
+            heldOutFiles: zip(test.tracks, isIn).filter(\.1).map(\.0.path.displayString),
             outlierTracks: Dictionary(grouping: outlierGroups, by: { $0 }).mapValues(\.count),
             skippedFiles: test.skipped.count + outcome.skipped.count, epochs: result.epochsCompleted,
             overall: evaluation.auroc(against: nil),
@@ -157,22 +160,28 @@ public struct AUROCSpread: Codable, Sendable {
 
 /// What repeated runs of a music benchmark measured: every run, and the spread of its headline numbers.
 public struct MusicSeriesReport: Codable, Sendable {
-    /// The network seed of each run (the split's seed is the first one).
+    /// The network seed of each run; with `variesSplit` also its split's seed, else the split's seed is the first one.
     public var seeds: [Int]
+    /// Every run had a split of its own (`bench genres --splits`), not the first run's.
+    public var variesSplit: Bool
     public var runs: [MusicReport]
     /// Track-level AUROC of the score the config ranks by (csi): "overall" and one entry per outlier group.
     public var trackAUROC: [String: AUROCSpread]
 }
 
-/// A music benchmark run several times on one split, the network seed counting up from the config's: how much of
-/// a difference between two settings the seed alone makes.
+/// A music benchmark run several times, the network seed counting up from the config's: on one split, how much of
+/// a difference between two settings the seed alone makes; with `resplit`, on a new split each run, how much the
+/// choice of held-out tracks makes (which tracks are held out moves the AUROC more than the seed does).
 public struct MusicSeries: Sendable {
     public let experiment: MusicExperiment
     public let runs: Int
+    /// The split for a run's seed; nil = every run keeps the experiment's split.
+    public let resplit: (@Sendable (Int) -> MusicSplit)?
 
-    public init(experiment: MusicExperiment, runs: Int) {
+    public init(experiment: MusicExperiment, runs: Int, resplit: (@Sendable (Int) -> MusicSplit)? = nil) {
         self.experiment = experiment
         self.runs = max(1, runs)
+        self.resplit = resplit
     }
 
     /// Runs every seed in turn; each writes its log, checkpoints and excerpt scores to `log_dir/seed-N`.
@@ -185,8 +194,9 @@ public struct MusicSeries: Sendable {
             config.seed = base.seed + offset
             config.logDirectory = URL(fileURLWithPath: base.effectiveLogDirectory).appendingPathComponent("seed-\(config.seed)").path
             config.checkpointPath = nil
-            say("run \(offset + 1) of \(runs): network seed \(config.seed)")
-            let single = MusicExperiment(config: config, split: experiment.split, cache: experiment.cache, label: experiment.label)
+            say("run \(offset + 1) of \(runs): network seed \(config.seed)\(resplit == nil ? "" : ", split seed \(config.seed)")")
+            let single = MusicExperiment(config: config, split: resplit?(config.seed) ?? experiment.split, cache: experiment.cache,
+                                         label: experiment.label)
             reports.append(try single.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config), say: say))
             seeds.append(config.seed)
         }
@@ -194,7 +204,7 @@ public struct MusicSeries: Sendable {
         for group in Set(reports.flatMap(\.perGroup.keys)) {
             spreads[group] = AUROCSpread(reports.compactMap { $0.perGroup[group]?.track.csi })
         }
-        return MusicSeriesReport(seeds: seeds, runs: reports, trackAUROC: spreads)
+        return MusicSeriesReport(seeds: seeds, variesSplit: resplit != nil, runs: reports, trackAUROC: spreads)
     }
 }
 
