@@ -64,6 +64,8 @@ extension RunConfig {
         .integer("eval_train_items", \.evalTrainItems, 0...Int.max,
                  "CSI score: training items used as the reference set (0 = all)."),
         .flag("two_crops", \.usesTwoCrops, "Audio: the two views are different random crops of the track (CLMR), not one crop twice."),
+        .flag("shared_shift_augment", \.sharesShiftAugmentation,
+              "Audio with flip shifts: the shifted copies of a view are flips of one augmented log-mel image (half the data preparation) instead of each being augmented on its own (CSI's)."),
         .choice("audio_shift", \.audioShift,
                 "Audio shifts: noise (the reference's Gaussian noise levels), flip (k=1 frequency flip, 2 time reversal, 3 both, of the log-mel image) or flip_time (k=1 time reversal, 2 frequency flip, 3 both)."),
         .choice("csi_terms", \.csiTerms,

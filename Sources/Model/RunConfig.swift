@@ -114,6 +114,7 @@ public struct RunConfig: Sendable {
     public var cropScaleMin = 0.08
     public var evalTrainItems = 0
     public var usesTwoCrops = false
+    public var sharesShiftAugmentation = false
     public var audioShift = AudioShiftKind.noise
     public var csiTerms = CSITerms.both
     public var excerptsPerTrack = 8

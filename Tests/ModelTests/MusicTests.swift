@@ -187,6 +187,32 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(reversed, time, "flip_time: k=1 reverses time")
     }
 
+    func testSharedShiftAugmentationFlipsOneAugmentedImage() throws {
+        let chirp = (0..<RunConfig.musicPreset().sampleLength).map { Float(sin(Double($0) * Double($0) * 1e-5)) * 0.5 }
+        func views(shared: Bool, shift: RunConfig.AudioShiftKind = .flip) throws -> [[Float]] {
+            var config = RunConfig.musicPreset()
+            config.sharesShiftAugmentation = shared
+            config.audioShift = shift
+            let maker = try AudioViewMaker(config: config)
+            var first = [Float](repeating: 0, count: 128 * 128), second = first
+            var generator = SeededGenerator(seed: 7)
+            first.withUnsafeMutableBufferPointer { a in
+                second.withUnsafeMutableBufferPointer { b in maker.writeShiftedViews(chirp, generator: &generator, into: [a, b][...]) }
+            }
+            return [first, second]
+        }
+        let shared = try views(shared: true)
+        for row in 0..<128 {
+            XCTAssertEqual(Array(shared[1][(row * 128)..<((row + 1) * 128)]), Array(shared[0][((127 - row) * 128)..<((128 - row) * 128)]),
+                           "row \(row): shift 1 is the frequency flip of shift 0")
+        }
+        let independent = try views(shared: false)
+        XCTAssertNotEqual(independent[1], (0..<128).flatMap { row in independent[0][((127 - row) * 128)..<((128 - row) * 128)] },
+                          "each copy augmented on its own")
+        XCTAssertFalse(try AudioViewMaker(config: { var c = RunConfig.musicPreset(); c.sharesShiftAugmentation = true; c.audioShift = .noise; return c }())
+            .sharesShiftAugmentation, "noise shifts act on the audio: nothing to share")
+    }
+
     func testMelSizeMismatchNamesTheKey() {
         var config = RunConfig.musicPreset()
         config.inputImageSize = [64, 64]

@@ -9,6 +9,8 @@ public struct AudioViewMaker: Sendable {
     public let augmentation: AudioAugmentation
     public let excerptLength: Int
     public let shiftKind: RunConfig.AudioShiftKind
+    /// The shifted copies of a training view share one augmentation: flips of one image (`shared_shift_augment`).
+    public let sharesShiftAugmentation: Bool
 
     /// - Throws: `ConfigError` on `input_img_size` when it is not the mel image of `sample_len`.
     public init(config: RunConfig) throws {
@@ -21,6 +23,8 @@ public struct AudioViewMaker: Sendable {
             sampleRate: config.sampleRate, settings: AudioAugmentation.Settings().keeping(only: config.audioAugmentations))
         excerptLength = config.sampleLength
         shiftKind = config.audioShift
+        // Noise shifts act on the audio before augmentation, so only flips can share one augmented image.
+        sharesShiftAugmentation = config.sharesShiftAugmentation && config.audioShift != .noise
     }
 
     public var shape: ItemShape { ItemShape(channels: 1, height: mel.bandCount, width: mel.frameCount) }
@@ -34,7 +38,24 @@ public struct AudioViewMaker: Sendable {
             // A libsox failure on one excerpt should not end a training run: that view stays unaugmented.
             try? augmentation.apply(to: &samples, using: &generator)
         }
+        writeFlipped(mel.logMel(samples), shift: shift, into: slot)
+    }
+
+    /// The training views of one excerpt for shifts 0..<slots.count: each shifted copy augmented on its own, or,
+    /// with `sharesShiftAugmentation`, every copy a flip of one augmented image.
+    public func writeShiftedViews(_ excerpt: [Float], generator: inout SeededGenerator, into slots: ArraySlice<UnsafeMutableBufferPointer<Float>>) {
+        guard sharesShiftAugmentation else {
+            for (shift, slot) in slots.enumerated() { write(excerpt, shift: shift, augmented: true, generator: &generator, into: slot) }
+            return
+        }
+        var samples = excerpt
+        try? augmentation.apply(to: &samples, using: &generator)
         let image = mel.logMel(samples)
+        for (shift, slot) in slots.enumerated() { writeFlipped(image, shift: shift, into: slot) }
+    }
+
+    /// `image` flipped as flip shift `shift` asks (not at all for noise shifts, which act on the audio).
+    private func writeFlipped(_ image: [Float], shift: Int, into slot: UnsafeMutableBufferPointer<Float>) {
         let rows = mel.bandCount, columns = mel.frameCount
         let (frequencyBit, timeBit) = shiftKind == .flipTime ? (2, 1) : (1, 2)
         let flipsFrequency = shiftKind != .noise && shift & frequencyBit != 0, flipsTime = shiftKind != .noise && shift & timeBit != 0
@@ -81,9 +102,7 @@ public struct AudioExcerpts: TrainingSource {
         var excerpt = self.excerpt(items[item], generator: &generator)
         for view in 0..<2 {
             if view == 1 && usesTwoCrops { excerpt = self.excerpt(items[item], generator: &generator) }
-            for shift in 0..<shifts {
-                views.write(excerpt, shift: shift, augmented: true, generator: &generator, into: slots[view * shifts + shift])
-            }
+            views.writeShiftedViews(excerpt, generator: &generator, into: slots[(view * shifts)..<((view + 1) * shifts)])
         }
     }
 
