@@ -29,8 +29,8 @@ done < <(find "$dir/music/orchestral" -type f | LC_ALL=C sort)
 for style in rock_metal electronic; do find "$dir/music/$style" -type f -exec ln -s {} "$dir/new/$style/" \; ; done
 echo "liked: $(ls "$dir/liked" | wc -l) tracks; new: $(find "$dir/new" -type l | wc -l) tracks"
 
-step "3/5 training a taste model on the liked tracks (Configs/custom.json, ${DEMO_EPOCHS:-8} epochs of 768 excerpts: about 5 minutes)"
-"$bin" train --liked "$dir/liked" --name "$dir/model" --cache "$dir/pcm" "${common[@]}" --epochs "${DEMO_EPOCHS:-8}"
+step "3/5 training a taste model on the liked tracks (Configs/custom.json, ${DEMO_EPOCHS:-32} epochs of 768 excerpts: about 5 minutes)"
+"$bin" train --liked "$dir/liked" --name "$dir/model" --cache "$dir/pcm" "${common[@]}" --epochs "${DEMO_EPOCHS:-32}"
 
 step "4/5 scoring the new downloads; the ten that fit best:"
 "$bin" score "$dir/new" --model "$dir/model" --top 10 "${common[@]}"
