@@ -4,10 +4,19 @@ import Foundation
 /// probability, every draw taken from the caller's `SeededGenerator` so a seed fixes the result.
 ///
 /// Steps run in CLMR's order: polarity inversion, noise, gain, high-or-low pass, delay, pitch shift, reverb.
-/// Every step keeps the excerpt's length exactly. Pitch shift and reverb are libsox's own `pitch` + `rate`
-/// and `reverb` effects (see `SoxEffects`), the implementation CLMR uses, so the augmented audio matches the
-/// reference's rather than approximating it; they cost a few milliseconds per 2.7 s excerpt.
+/// Every step keeps the excerpt's length exactly. Reverb is libsox's own `reverb` effect (see `SoxEffects`), the
+/// implementation CLMR uses. Pitch shift is either libsox's `pitch` + `rate` on the audio (`PitchShift.sox`,
+/// CLMR's) or, with `PitchShift.spectral`, left to the log-mel stage as a frequency scaling of the spectrum
+/// (`SpectralAugmentation`), which is what a pitch shift does to the mel image, without the libsox cost.
 public struct AudioAugmentation: Sendable {
+    /// Where the pitch-shift step happens.
+    public enum PitchShift: String, CaseIterable, Sendable, Codable {
+        /// On the mel image: the spectrum's frequency axis scaled on its way into the mel bands.
+        case spectral
+        /// On the audio, with libsox's `pitch` (WSOLA time stretch) and `rate`, as CLMR does.
+        case sox
+    }
+
     /// One augmentation step.
     public enum Step: String, CaseIterable, Sendable, Codable {
         case polarity, noise, gain, filter, delay, pitch, reverb
@@ -73,29 +82,38 @@ public struct AudioAugmentation: Sendable {
     public let sampleRate: Int
     /// Probabilities and ranges.
     public let settings: Settings
+    /// Where the pitch-shift step happens.
+    public let pitchShift: PitchShift
 
     /// An augmentation pipeline for audio at `sampleRate`.
-    public init(sampleRate: Int = 16_000, settings: Settings = Settings()) {
+    public init(sampleRate: Int = 16_000, settings: Settings = Settings(), pitchShift: PitchShift = .sox) {
         self.sampleRate = sampleRate
         self.settings = settings
+        self.pitchShift = pitchShift
     }
 
-    /// Applies each step with its probability, in order. Throws only if libsox fails (pitch or reverb).
-    public func apply(to excerpt: inout [Float], using generator: inout SeededGenerator) throws(SoxError) {
+    /// Applies each step with its probability, in order, and returns what is left for the log-mel stage (a
+    /// spectral pitch shift). Throws only if libsox fails.
+    @discardableResult
+    public func apply(to excerpt: inout [Float], using generator: inout SeededGenerator) throws(SoxError) -> SpectralAugmentation {
+        var spectral = SpectralAugmentation()
         for step in Step.allCases where generator.chance(settings.probability(of: step)) {
-            try apply(step, to: &excerpt, using: &generator)
+            try apply(step, to: &excerpt, spectral: &spectral, using: &generator)
         }
+        return spectral
     }
 
-    /// `excerpt` augmented by `apply(to:using:)`.
+    /// `excerpt` augmented by `apply(to:using:)`: the audio steps only (a spectral pitch shift is not in the samples).
     public func augmented(_ excerpt: [Float], using generator: inout SeededGenerator) throws(SoxError) -> [Float] {
         var copy = excerpt
         try apply(to: &copy, using: &generator)
         return copy
     }
 
-    /// Applies one step unconditionally, drawing its parameters from `generator`.
-    public func apply(_ step: Step, to excerpt: inout [Float], using generator: inout SeededGenerator) throws(SoxError) {
+    /// Applies one step unconditionally, drawing its parameters from `generator`; a spectral pitch shift goes into
+    /// `spectral` instead of the samples.
+    public func apply(_ step: Step, to excerpt: inout [Float], spectral: inout SpectralAugmentation,
+                      using generator: inout SeededGenerator) throws(SoxError) {
         let s = settings
         switch step {
         case .polarity:
@@ -115,7 +133,11 @@ public struct AudioAugmentation: Sendable {
             Self.addDelay(&excerpt, milliseconds: milliseconds, volume: s.delayVolume, sampleRate: sampleRate)
         case .pitch:
             let cents = generator.integer(in: s.pitchCents)
-            if cents != 0 { excerpt = try SoxEffects.pitchShifted(excerpt, cents: cents, sampleRate: sampleRate) }
+            guard cents != 0 else { break }
+            switch pitchShift {
+            case .sox: excerpt = try SoxEffects.pitchShifted(excerpt, cents: cents, sampleRate: sampleRate)
+            case .spectral: spectral.pitchCents += cents
+            }
         case .reverb:
             let reverberance = generator.integer(in: s.reverbParameter)
             let damping = generator.integer(in: s.reverbParameter)
@@ -148,6 +170,16 @@ public struct AudioAugmentation: Sendable {
             samples[n] = (samples[n] + volume * delayed) / 2
         }
     }
+}
+
+/// The part of an augmentation that acts on the spectrum, applied when the log-mel image is made
+/// (`MelSpectrogram.logMel(_:pitchCents:)`).
+public struct SpectralAugmentation: Sendable, Equatable {
+    /// Pitch shift in cents (0: none).
+    public var pitchCents = 0
+
+    /// No spectral change.
+    public init(pitchCents: Int = 0) { self.pitchCents = pitchCents }
 }
 
 extension SeededGenerator {

@@ -37,29 +37,44 @@ public struct MelFilterbank: Sendable {
     }
 
     /// Builds `bandCount` filters for an FFT of `fftSize` points at `sampleRate`.
-    public init(bandCount: Int, fftSize: Int, sampleRate: Int, minFrequency: Double = 0, maxFrequency: Double? = nil) {
+    ///
+    /// `frequencyScale` r ≠ 1 builds the filters of a pitch-shifted spectrum: band m weighs source bin k by its
+    /// triangle at r · f(k), so the bands see the spectrum with every frequency multiplied by r. Resampling-based
+    /// pitch shifters (libsox `pitch` + `rate`) move a sinusoid's peak from f to r · f at the same height and
+    /// spread a noise floor over r times the bandwidth at 1 / r the power per bin; summing source bins under the
+    /// scaled triangle gives both, since a band of width w covers w / r source bins.
+    public init(bandCount: Int, fftSize: Int, sampleRate: Int, minFrequency: Double = 0, maxFrequency: Double? = nil,
+                frequencyScale: Double = 1) {
+        precondition(frequencyScale > 0, "frequencyScale must be positive")
         let binCount = fftSize / 2 + 1
         let nyquist = Double(sampleRate) / 2
         let edges = Self.bandEdges(
             bandCount: bandCount, minFrequency: minFrequency, maxFrequency: maxFrequency ?? nyquist)
         // torchaudio spaces bin frequencies with linspace(0, sr/2, n_freqs), in float32.
-        let binFrequencies = (0..<binCount).map { Double(Float(nyquist * Double($0) / Double(binCount - 1))) }
+        func binFrequency(_ k: Int) -> Double { Double(Float(nyquist * Double(k) / Double(binCount - 1))) * frequencyScale }
+        let binSpacing = nyquist / Double(binCount - 1) * frequencyScale
         var firstBin: [Int] = [], weightStart: [Int] = [0], weights: [Float] = []
         for m in 0..<bandCount {
             let left = edges[m], centre = edges[m + 1], right = edges[m + 2]
-            var bandWeights: [Float] = [], first = -1
-            for (k, f) in binFrequencies.enumerated() {
-                let rising = (f - left) / (centre - left)
-                let falling = (right - f) / (right - centre)
-                let weight = max(0, min(rising, falling))
-                if weight > 0 {
-                    if first < 0 { first = k }
-                    // Bins inside a band are contiguous, so zero weights between first and last cannot occur.
-                    bandWeights.append(Float(weight))
+            // Only bins near [left, right] can have weight; the float32 rounding of bin frequencies moves them by far
+            // less than the one-bin margin.
+            let low = max(0, Int((left / binSpacing).rounded(.down)) - 1)
+            let high = min(binCount - 1, Int((right / binSpacing).rounded(.up)) + 1)
+            var first = -1
+            if low <= high {
+                for k in low...high {
+                    let f = binFrequency(k)
+                    let rising = (f - left) / (centre - left)
+                    let falling = (right - f) / (right - centre)
+                    let weight = max(0, min(rising, falling))
+                    if weight > 0 {
+                        if first < 0 { first = k }
+                        // Bins inside a band are contiguous, so zero weights between first and last cannot occur.
+                        weights.append(Float(weight))
+                    }
                 }
             }
             firstBin.append(max(first, 0))
-            weights += bandWeights
             weightStart.append(weights.count)
         }
         self.bandCount = bandCount

@@ -77,6 +77,8 @@ extension RunConfig {
         .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,
                  "Audio scoring: at most this many non-overlapping excerpts per track, evenly spread (0 = all); a track's score is their mean."),
         audioAugmentationsKey,
+        .choice("pitch_shift", \.pitchShift,
+                "Audio augmentation: the pitch-shift step on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free) or on the audio with libsox's pitch + rate (sox: CLMR's, several milliseconds per excerpt)."),
     ]
 
     private static let imageSizeKey = ConfigKey(

@@ -121,6 +121,7 @@ public struct RunConfig: Sendable {
     public var epochItems = 0
     public var maxExcerptsPerTrack = 32
     public var audioAugmentations = AudioAugmentation.Step.allCases
+    public var pitchShift = AudioAugmentation.PitchShift.sox
 
     /// Which source last set each key, so a cross-key error names the right file.
     var origins: [String: String] = [:]

@@ -40,3 +40,28 @@ extension Tunescore.Bench {
         }
     }
 }
+
+extension Tunescore.Bench {
+    struct BenchAugment: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "augment",
+            abstract: "Data-side cost of music training: milliseconds of one thread per excerpt for the log-mel, each augmentation step and a whole training item.")
+
+        @Option(help: "Excerpts to time per measurement.")
+        var excerpts = 64
+
+        @OptionGroup var options: ConfigOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            if excerpts <= 0 { throw ValidationError("--excerpts must be positive") }
+        }
+
+        func run() throws {
+            let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
+            try printReport(try AugmentationBenchmark.run(config: config, excerpts: excerpts), json: json)
+        }
+    }
+}

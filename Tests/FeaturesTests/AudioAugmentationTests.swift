@@ -12,7 +12,9 @@ final class AudioAugmentationTests: XCTestCase {
     private func applied(_ step: AudioAugmentation.Step, seed: UInt64) throws -> [Float] {
         var generator = SeededGenerator(seed: seed)
         var samples = music()
-        try augmentation.apply(step, to: &samples, using: &generator)
+        var spectral = SpectralAugmentation()
+        try augmentation.apply(step, to: &samples, spectral: &spectral, using: &generator)
+        XCTAssertEqual(spectral, SpectralAugmentation(), "libsox pitch shifts the audio itself")
         return samples
     }
 
@@ -46,6 +48,38 @@ final class AudioAugmentationTests: XCTestCase {
         var generator = SeededGenerator(seed: 3)
         let none = AudioAugmentation(settings: defaults.keeping(only: []))
         XCTAssertEqual(try none.augmented(music(), using: &generator), music())
+    }
+
+    func testSpectralPitchStepLeavesTheAudioAndRecordsCents() throws {
+        let spectralPitch = AudioAugmentation(pitchShift: .spectral)
+        var recorded: Set<Int> = []
+        for seed in 0..<8 {
+            var generator = SeededGenerator(seed: UInt64(seed)), again = SeededGenerator(seed: UInt64(seed))
+            var samples = music(), copy = music()
+            var spectral = SpectralAugmentation(), repeated = SpectralAugmentation()
+            try spectralPitch.apply(.pitch, to: &samples, spectral: &spectral, using: &generator)
+            try spectralPitch.apply(.pitch, to: &copy, spectral: &repeated, using: &again)
+            XCTAssertEqual(samples, music())
+            XCTAssertEqual(spectral, repeated)
+            XCTAssertTrue((-500...500).contains(spectral.pitchCents))
+            recorded.insert(spectral.pitchCents)
+        }
+        XCTAssertGreaterThan(recorded.count, 4, "the cents are drawn, not fixed")
+    }
+
+    func testSpectralPipelineReturnsThePitchItDrew() throws {
+        var settings = AudioAugmentation.Settings().keeping(only: [.pitch])
+        settings.pitchProbability = 1
+        var a = SeededGenerator(seed: 4), b = SeededGenerator(seed: 4)
+        var samples = music()
+        let spectral = try AudioAugmentation(settings: settings, pitchShift: .spectral).apply(to: &samples, using: &a)
+        XCTAssertEqual(samples, music())
+        // The same draws on the libsox pipeline shift the audio by those cents instead.
+        var soxSamples = music()
+        let none = try AudioAugmentation(settings: settings, pitchShift: .sox).apply(to: &soxSamples, using: &b)
+        XCTAssertEqual(none, SpectralAugmentation())
+        XCTAssertNotEqual(spectral.pitchCents, 0)
+        XCTAssertNotEqual(soxSamples, music())
     }
 
     func testPolarityFlipsSign() throws {

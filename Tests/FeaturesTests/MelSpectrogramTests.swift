@@ -42,6 +42,49 @@ final class MelSpectrogramTests: XCTestCase {
         }
     }
 
+    private func peakBand(_ image: [Float], of t: MelSpectrogram) -> Int {
+        let column = (0..<t.bandCount).map { image[$0 * t.frameCount + t.frameCount / 2] }
+        return column.indices.max { column[$0] < column[$1] }!
+    }
+
+    func testSpectralPitchShiftMovesAToneByTheRatio() {
+        let t = Self.transform
+        for (frequency, cents) in [(440.0, 500), (1234.0, -500), (3000.0, 300), (220.0, 1200)] {
+            let tone = Signals.sine(frequency: frequency, count: t.excerptLength)
+            let shifted = t.logMel(tone, pitchCents: cents)
+            let target = frequency * pow(2, Double(cents) / 1200)
+            XCTAssertEqual(peakBand(shifted, of: t), expectedBand(of: target), "\(frequency) Hz by \(cents) cents")
+            XCTAssertEqual(shifted.count, t.valuesPerExcerpt)
+            XCTAssertEqual(shifted.max() ?? 0, 1, accuracy: 1e-6)
+        }
+        let tone = Signals.sine(frequency: 700, count: t.excerptLength)
+        XCTAssertEqual(t.logMel(tone, pitchCents: 0), t.logMel(tone))
+    }
+
+    func testUnscaledFilterbankIsTheTriangleAtEveryBin() {
+        // The scaled builder only visits bins near each band; at scale 1 it must find every nonzero weight.
+        let bank = MelFilterbank(bandCount: 128, fftSize: 2048, sampleRate: 16_000)
+        let edges = MelFilterbank.bandEdges(bandCount: 128, minFrequency: 0, maxFrequency: 8000)
+        let dense = bank.denseMatrix()
+        for k in stride(from: 0, to: 1025, by: 7) {
+            let f = Double(Float(8000 * Double(k) / 1024))
+            for m in 0..<128 {
+                let weight = max(0, min((f - edges[m]) / (edges[m + 1] - edges[m]), (edges[m + 2] - f) / (edges[m + 2] - edges[m + 1])))
+                XCTAssertEqual(dense[k * 128 + m], Float(weight), accuracy: 1e-6, "bin \(k) band \(m)")
+            }
+        }
+    }
+
+    func testPitchDownLeavesTheTopBandsEmpty() {
+        // Shifting down by a fifth moves Nyquist to 2/3 of it: bands above hold nothing, as after resampling.
+        let bank = MelFilterbank(bandCount: 128, fftSize: 2048, sampleRate: 16_000, frequencyScale: pow(2, -700.0 / 1200))
+        let dense = bank.denseMatrix()
+        let lowestEmpty = MelFilterbank.bandEdges(bandCount: 128, minFrequency: 0, maxFrequency: 8000)
+            .firstIndex { $0 > 8000 * pow(2, -700.0 / 1200) }!
+        for m in lowestEmpty..<128 { XCTAssertTrue((0..<1025).allSatisfy { dense[$0 * 128 + m] == 0 }, "band \(m)") }
+        XCTAssertTrue((0..<1025).contains { dense[$0 * 128 + lowestEmpty - 3] > 0 })
+    }
+
     func testOutputSpansZeroToOne() {
         var generator = SeededGenerator(seed: 3)
         let noise = (0..<43_740).map { _ in generator.uniform(-0.5, 0.5) }

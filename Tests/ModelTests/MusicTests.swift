@@ -213,6 +213,42 @@ final class MusicTests: XCTestCase {
             .sharesShiftAugmentation, "noise shifts act on the audio: nothing to share")
     }
 
+    func testSpectralPitchShiftIsAShiftedMelImageOfTheSameAudio() throws {
+        var config = RunConfig.musicPreset()
+        config.pitchShift = .spectral
+        config.audioAugmentations = [.pitch]
+        config.sharesShiftAugmentation = true
+        let maker = try AudioViewMaker(config: config)
+        let tone = (0..<config.sampleLength).map { Float(sin(2 * Double.pi * 880 * Double($0) / 16_000)) * 0.5 }
+        var shiftedViews = 0
+        for seed in 0..<12 {
+            var view = [Float](repeating: 0, count: 128 * 128), unused = view
+            var generator = SeededGenerator(seed: UInt64(seed))
+            view.withUnsafeMutableBufferPointer { a in
+                unused.withUnsafeMutableBufferPointer { b in maker.writeShiftedViews(tone, generator: &generator, into: [a, b][...]) }
+            }
+            // The same draws, taken by hand: the pitch step's probability, then its cents.
+            var replay = SeededGenerator(seed: UInt64(seed))
+            var samples = tone
+            let spectral = try maker.augmentation.apply(to: &samples, using: &replay)
+            XCTAssertEqual(samples, tone, "a spectral pitch shift leaves the audio alone")
+            XCTAssertEqual(view, maker.mel.logMel(tone, pitchCents: spectral.pitchCents), "seed \(seed)")
+            if spectral.pitchCents != 0 { shiftedViews += 1 }
+        }
+        XCTAssertGreaterThan(shiftedViews, 0, "p = 0.4 over 12 seeds shifts some views")
+    }
+
+    func testAugmentationBenchmarkTimesEveryStep() throws {
+        var config = RunConfig.musicPreset()
+        config.pitchShift = .spectral
+        let report = try AugmentationBenchmark.run(config: config, excerpts: 2)
+        XCTAssertEqual(Set(report.stepMilliseconds.keys), Set(AudioAugmentation.Step.allCases.map(\.rawValue)))
+        XCTAssertGreaterThan(report.logMelMilliseconds, 0)
+        XCTAssertGreaterThan(report.trainingItemMilliseconds, 0)
+        XCTAssertEqual(report.pitchShift, "spectral")
+        XCTAssertEqual(report.excerptSeconds, Double(config.sampleLength) / 16_000, accuracy: 1e-9)
+    }
+
     func testMelSizeMismatchNamesTheKey() {
         var config = RunConfig.musicPreset()
         config.inputImageSize = [64, 64]

@@ -76,7 +76,8 @@ final class RunConfigTests: XCTestCase {
                      (#"{"dataset_mean": [0.5, 0.5]}"#, "dataset_mean"), (#"{"dataset_std": [0.2, 0, 0.2]}"#, "dataset_std"),
                      (#"{"transforms": "audio"}"#, "transforms"),
                      (#"{"optimizer": "adam"}"#, "optimizer"), (#"{"crop_scale_min": 0}"#, "crop_scale_min"),
-                     (#"{"audio_augmentations": ["reverb", "filtr"]}"#, "audio_augmentations")]
+                     (#"{"audio_augmentations": ["reverb", "filtr"]}"#, "audio_augmentations"),
+                     (#"{"pitch_shift": "librosa"}"#, "pitch_shift")]
         for (json, key) in cases {
             let error = try loadError(json)
             XCTAssertEqual(error.kind, .outOfRange, json)

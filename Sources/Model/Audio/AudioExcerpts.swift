@@ -20,7 +20,8 @@ public struct AudioViewMaker: Sendable {
         }
         shifts = AudioShift(shiftCount: config.duplicationFactor)
         augmentation = AudioAugmentation(
-            sampleRate: config.sampleRate, settings: AudioAugmentation.Settings().keeping(only: config.audioAugmentations))
+            sampleRate: config.sampleRate, settings: AudioAugmentation.Settings().keeping(only: config.audioAugmentations),
+            pitchShift: config.pitchShift)
         excerptLength = config.sampleLength
         shiftKind = config.audioShift
         // Noise shifts act on the audio before augmentation, so only flips can share one augmented image.
@@ -34,11 +35,8 @@ public struct AudioViewMaker: Sendable {
                       into slot: UnsafeMutableBufferPointer<Float>) {
         var samples = excerpt
         if shiftKind == .noise { shifts.apply(shift: shift, to: &samples, using: &generator) }
-        if augmented {
-            // A libsox failure on one excerpt should not end a training run: that view stays unaugmented.
-            try? augmentation.apply(to: &samples, using: &generator)
-        }
-        writeFlipped(mel.logMel(samples), shift: shift, into: slot)
+        let image = augmented ? augmentedImage(samples, generator: &generator) : mel.logMel(samples)
+        writeFlipped(image, shift: shift, into: slot)
     }
 
     /// The training views of one excerpt for shifts 0..<slots.count: each shifted copy augmented on its own, or,
@@ -48,10 +46,17 @@ public struct AudioViewMaker: Sendable {
             for (shift, slot) in slots.enumerated() { write(excerpt, shift: shift, augmented: true, generator: &generator, into: slot) }
             return
         }
-        var samples = excerpt
-        try? augmentation.apply(to: &samples, using: &generator)
-        let image = mel.logMel(samples)
+        let image = augmentedImage(excerpt, generator: &generator)
         for (shift, slot) in slots.enumerated() { writeFlipped(image, shift: shift, into: slot) }
+    }
+
+    /// The log-mel image of `samples` after the augmentation steps, on the audio and on the spectrum.
+    private func augmentedImage(_ samples: [Float], generator: inout SeededGenerator) -> [Float] {
+        var samples = samples
+        // A libsox failure on one excerpt should not end a training run: that view keeps the steps done so far.
+        var spectral = SpectralAugmentation()
+        do { spectral = try augmentation.apply(to: &samples, using: &generator) } catch {}
+        return mel.logMel(samples, pitchCents: spectral.pitchCents)
     }
 
     /// `image` flipped as flip shift `shift` asks (not at all for noise shifts, which act on the audio).
