@@ -61,17 +61,15 @@ public struct MelFilterbank: Sendable {
             let low = max(0, Int((left / binSpacing).rounded(.down)) - 1)
             let high = min(binCount - 1, Int((right / binSpacing).rounded(.up)) + 1)
             var first = -1
-            if low <= high {
-                for k in low...high {
-                    let f = binFrequency(k)
-                    let rising = (f - left) / (centre - left)
-                    let falling = (right - f) / (right - centre)
-                    let weight = max(0, min(rising, falling))
-                    if weight > 0 {
-                        if first < 0 { first = k }
-                        // Bins inside a band are contiguous, so zero weights between first and last cannot occur.
-                        weights.append(Float(weight))
-                    }
+            for k in stride(from: low, through: high, by: 1) {
+                let f = binFrequency(k)
+                let rising = (f - left) / (centre - left)
+                let falling = (right - f) / (right - centre)
+                let weight = max(0, min(rising, falling))
+                if weight > 0 {
+                    if first < 0 { first = k }
+                    // Bins inside a band are contiguous, so zero weights between first and last cannot occur.
+                    weights.append(Float(weight))
                 }
             }
             firstBin.append(max(first, 0))

@@ -60,20 +60,14 @@ public final class MelSpectrogram: Sendable {
 
     // MARK: - Public transforms
 
-    /// The normalised log-mel spectrogram of one excerpt of `excerptLength` samples.
-    public func logMel(_ excerpt: [Float]) -> [Float] {
-        logMelBatch([excerpt], workers: 1)
-    }
-
-    /// The normalised log-mel spectrogram of one excerpt pitch-shifted by `pitchCents`: the spectrum's frequencies
-    /// multiplied by 2^(cents/1200) on the way into the mel bands (`MelFilterbank(frequencyScale:)`), the
-    /// duration untouched. A training augmentation at the cost of building one filterbank (microseconds), where
-    /// a time-domain pitch shifter costs more than the whole log-mel.
-    public func logMel(_ excerpt: [Float], pitchCents: Int) -> [Float] {
-        guard pitchCents != 0 else { return logMel(excerpt) }
+    /// The normalised log-mel spectrogram of one excerpt of `excerptLength` samples, pitch-shifted by `pitchCents`
+    /// when it is not 0: the spectrum's frequencies multiplied by 2^(cents/1200) on the way into the mel bands
+    /// (`MelFilterbank(frequencyScale:)`), the duration untouched. As a training augmentation that costs one
+    /// filterbank (microseconds), where a time-domain pitch shifter costs more than the whole log-mel.
+    public func logMel(_ excerpt: [Float], pitchCents: Int = 0) -> [Float] {
         precondition(excerpt.count == excerptLength, "excerpt has \(excerpt.count) samples, expected \(excerptLength)")
-        let shifted = MelFilterbank(bandCount: bandCount, fftSize: fftSize, sampleRate: sampleRate,
-                                    frequencyScale: pow(2, Double(pitchCents) / 1200))
+        let shifted = pitchCents == 0 ? nil : MelFilterbank(bandCount: bandCount, fftSize: fftSize, sampleRate: sampleRate,
+                                                            frequencyScale: pow(2, Double(pitchCents) / 1200))
         return computeBatch(count: 1, workers: 1, filterbank: shifted) { _, destination in
             _ = destination.update(fromContentsOf: excerpt)
         }

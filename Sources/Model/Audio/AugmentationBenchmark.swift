@@ -59,7 +59,7 @@ public enum AugmentationBenchmark {
     }
 
     /// Two tones, a chirp and noise at moderate level.
-    static func syntheticExcerpt(length: Int, sampleRate: Int, seed: UInt64) -> [Float] {
+    private static func syntheticExcerpt(length: Int, sampleRate: Int, seed: UInt64) -> [Float] {
         var generator = SeededGenerator(seed: seed)
         let rate = Float(sampleRate), base = 110 * Float(1 + seed % 7)
         return (0..<length).map { i in
