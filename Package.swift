@@ -40,7 +40,7 @@ let package = Package(
             name: "LibraryScanner",
             dependencies: ["CTagLib", "CMpg123", "CSndfile", "CFFmpeg", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "Features", dependencies: ["CFFTW", "CSox"]),
+        .target(name: "Features", dependencies: ["CFFTW", "CSox", "CSoxr"]),
         .target(name: "Model", dependencies: ["CTorch", "CPng", "Features", "LibraryScanner"]),
         .target(name: "Scoring", dependencies: ["Model", "LibraryScanner", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(

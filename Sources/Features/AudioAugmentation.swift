@@ -5,9 +5,10 @@ import Foundation
 ///
 /// Steps run in CLMR's order: polarity inversion, noise, gain, high-or-low pass, delay, pitch shift, reverb.
 /// Every step keeps the excerpt's length exactly. Reverb is libsox's own `reverb` effect (see `SoxEffects`), the
-/// implementation CLMR uses. Pitch shift is either libsox's `pitch` + `rate` on the audio (`PitchShift.sox`,
-/// CLMR's) or, with `PitchShift.spectral`, left to the log-mel stage as a frequency scaling of the spectrum
-/// (`SpectralAugmentation`), which is what a pitch shift does to the mel image, without the libsox cost.
+/// implementation CLMR uses. Pitch shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's),
+/// the same chain done here (`PitchShift.wsola`, `WSOLAPitchShift`), or, with `PitchShift.spectral`, left to
+/// the log-mel stage as a frequency scaling of the spectrum (`SpectralAugmentation`), which is what a pitch
+/// shift does to the mel image, without the cost on the audio.
 public struct AudioAugmentation: Sendable {
     /// Where the pitch-shift step happens.
     public enum PitchShift: String, CaseIterable, Sendable, Codable {
@@ -15,6 +16,9 @@ public struct AudioAugmentation: Sendable {
         case spectral
         /// On the audio, with libsox's `pitch` (WSOLA time stretch) and `rate`, as CLMR does.
         case sox
+        /// On the audio, with tunescore's own WSOLA time stretch and libsoxr (`WSOLAPitchShift`): libsox's
+        /// chain and lengths without its lock and set-up costs.
+        case wsola
     }
 
     /// One augmentation step.
@@ -136,6 +140,7 @@ public struct AudioAugmentation: Sendable {
             guard cents != 0 else { break }
             switch pitchShift {
             case .sox: excerpt = try SoxEffects.pitchShifted(excerpt, cents: cents, sampleRate: sampleRate)
+            case .wsola: excerpt = WSOLAPitchShift.shifted(excerpt, cents: cents, sampleRate: sampleRate)
             case .spectral: spectral.pitchCents += cents
             }
         case .reverb:

@@ -78,7 +78,7 @@ extension RunConfig {
                  "Audio scoring: at most this many non-overlapping excerpts per track, evenly spread (0 = all); a track's score is their mean."),
         audioAugmentationsKey,
         .choice("pitch_shift", \.pitchShift,
-                "Audio augmentation: the pitch-shift step on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free) or on the audio with libsox's pitch + rate (sox: CLMR's, several milliseconds per excerpt)."),
+                "Audio augmentation: the pitch-shift step on the audio with libsox's pitch + rate (sox: CLMR's, about 2 ms per excerpt), on the audio with tunescore's own WSOLA stretch + libsoxr (wsola: the same chain, about a third of the cost, no lock), or on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free)."),
     ]
 
     private static let imageSizeKey = ConfigKey(

@@ -82,6 +82,21 @@ final class AudioAugmentationTests: XCTestCase {
         XCTAssertNotEqual(soxSamples, music())
     }
 
+    func testWSOLAPitchStepShiftsTheAudioByTheCentsItDraws() throws {
+        let wsola = AudioAugmentation(pitchShift: .wsola)
+        var a = SeededGenerator(seed: 6), b = SeededGenerator(seed: 6), c = SeededGenerator(seed: 6)
+        var first = music(), second = music()
+        var spectral = SpectralAugmentation()
+        try wsola.apply(.pitch, to: &first, spectral: &spectral, using: &a)
+        try wsola.apply(.pitch, to: &second, spectral: &spectral, using: &b)
+        XCTAssertEqual(spectral, SpectralAugmentation(), "the wsola shift acts on the audio")
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first.count, length)
+        let cents = c.integer(in: AudioAugmentation.Settings().pitchCents)
+        XCTAssertNotEqual(cents, 0)
+        XCTAssertEqual(first, WSOLAPitchShift.shifted(music(), cents: cents, sampleRate: 16_000))
+    }
+
     func testPolarityFlipsSign() throws {
         XCTAssertEqual(try applied(.polarity, seed: 1), music().map { -$0 })
     }
