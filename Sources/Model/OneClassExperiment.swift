@@ -19,7 +19,8 @@ public struct OneClassReport: Codable, Sendable {
     public var trainingSeconds: Double
     /// Training items per second of the whole loop (data preparation included).
     public var trainingItemsPerSecond: Double
-    /// Training items per second of optimiser steps alone on a prepared batch, measured in the same run.
+    /// Training items per second of optimiser steps alone on a prepared batch, measured in the same run (the mean
+    /// of one reading before training and one after).
     public var modelOnlyItemsPerSecond: Double?
     /// trainingItemsPerSecond / modelOnlyItemsPerSecond.
     public var loopEfficiency: Double?
@@ -105,11 +106,9 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
         let network = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels))
         let trainer = try Trainer(network: network, settings: config.trainingSettings, configJSON: config.json())
         hook?(trainer)
-        var modelOnly: Double?
-        if measureModelOnly {
-            let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: config.trainingSettings, configJSON: "{}")
-            modelOnly = try probe.modelOnlyItemsPerSecond(source: data.train, steps: 20)
-            log.note(String(format: "model-only step throughput: %.1f items/s", modelOnly ?? 0))
+        let probe = measureModelOnly ? try ModelOnlyProbe(spec: network.spec, settings: config.trainingSettings) : nil
+        if let probe {
+            log.note(String(format: "model-only step throughput before training: %.1f items/s", try probe.measure(source: data.train, steps: 20)))
         }
         let result = try trainer.run(train: data.train, validation: data.validation, resume: resume,
                                      evaluate: evaluateDuringTraining ? { network, _ in
@@ -117,7 +116,10 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
                                          return ["auroc_norm": aurocs.norm ?? .nan, "auroc_csi": aurocs.csi ?? .nan]
                                      } : nil,
                                      observe: log.record)
-        return (result, modelOnly)
+        if let probe {
+            log.note(String(format: "model-only step throughput after training: %.1f items/s", try probe.measure(source: data.train, steps: 20)))
+        }
+        return (result, probe?.itemsPerSecond)
     }
 
     /// Trains from scratch, measures model-only throughput in the same run, evaluates `best.pt`.

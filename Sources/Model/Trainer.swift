@@ -271,6 +271,30 @@ public final class Trainer {
     }
 }
 
+/// The model-only step throughput of a second, untrained copy of the network, measured before and after a
+/// training run: this machine's speed drifts by a fifth within minutes, and the mean of both ends follows the
+/// run it is compared with better than one reading taken before it.
+public final class ModelOnlyProbe {
+    private let trainer: Trainer
+    /// Items per second of each measurement, in order.
+    public private(set) var readings: [Double] = []
+
+    public init(spec: NetworkSpec, settings: TrainingSettings) throws {
+        trainer = try Trainer(network: try CSINetwork(spec: spec), settings: settings, configJSON: "{}")
+    }
+
+    /// Times `steps` training steps on one batch of `source` and keeps the reading.
+    @discardableResult
+    public func measure<Source: TrainingSource>(source: Source, steps: Int) throws -> Double {
+        let reading = try trainer.modelOnlyItemsPerSecond(source: source, steps: steps)
+        readings.append(reading)
+        return reading
+    }
+
+    /// The mean of the readings, nil before the first.
+    public var itemsPerSecond: Double? { readings.isEmpty ? nil : readings.reduce(0, +) / Double(readings.count) }
+}
+
 func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }

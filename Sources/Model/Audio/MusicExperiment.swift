@@ -72,6 +72,7 @@ public struct MusicReport: Codable, Sendable {
     public var decodeSeconds: Double
     public var trainingSeconds: Double
     public var trainingItemsPerSecond: Double
+    /// Optimiser steps alone on a prepared batch: the mean of one reading before training and one after.
     public var modelOnlyItemsPerSecond: Double
     public var loopEfficiency: Double
     public var scoringSeconds: Double

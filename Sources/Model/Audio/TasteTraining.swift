@@ -51,7 +51,7 @@ public struct TasteTraining: Sendable {
         public var skipped: [SkippedFile]
         public var trainTracks: Int
         public var validationTracks: Int
-        /// Model-only step throughput measured in the same run, when asked for.
+        /// Model-only step throughput measured in the same run (mean of before and after training), when asked for.
         public var modelOnlyItemsPerSecond: Double?
     }
 
@@ -81,11 +81,8 @@ public struct TasteTraining: Sendable {
         let network = try CSINetwork(spec: config.networkSpec(channels: 1))
         var settings = config.trainingSettings
         settings.checkpointFolder = folder
-        var modelOnly: Double?
-        if measureModelOnly {
-            let probe = try Trainer(network: try CSINetwork(spec: network.spec), settings: settings, configJSON: "{}")
-            modelOnly = try probe.modelOnlyItemsPerSecond(source: trainSource, steps: 10)
-        }
+        let probe = measureModelOnly ? try ModelOnlyProbe(spec: network.spec, settings: settings) : nil
+        try probe?.measure(source: trainSource, steps: 10)
         let trainer = try Trainer(network: network, settings: settings, configJSON: config.json())
         hook?(trainer)
         say("training on \(trainIndices.count) tracks (\(trainItems.count) excerpts an epoch), validating on \(validationIndices.count)")
@@ -93,6 +90,7 @@ public struct TasteTraining: Sendable {
         guard !result.wasStopped else {
             throw TrainingStopped(lastCheckpoint: result.lastCheckpoint, epochs: result.epochsCompleted)
         }
+        try probe?.measure(source: trainSource, steps: 10)
 
         say("building the taste profile (calibration and liked-track embeddings)")
         let (best, _) = try Checkpoint.load(from: result.bestCheckpoint)
@@ -127,7 +125,7 @@ public struct TasteTraining: Sendable {
             calibrationSource: useHeldOut ? "held-out" : "all liked")
         try profile.save(to: folder)
         return Outcome(result: result, profile: profile, network: best, skipped: decoded.skipped, trainTracks: trainIndices.count,
-                       validationTracks: validationIndices.count, modelOnlyItemsPerSecond: modelOnly)
+                       validationTracks: validationIndices.count, modelOnlyItemsPerSecond: probe?.itemsPerSecond)
     }
 }
 
