@@ -109,6 +109,16 @@ final class EngineTests: XCTestCase {
         XCTAssertLessThan(last.total, 0.7 * first.total, "loss \(first.total) -> \(last.total)")
     }
 
+    func testModelOnlyProbeReportsTheMeanOfItsReadings() throws {
+        let probe = try ModelOnlyProbe(spec: tinySpec(), settings: settings(epochs: 1))
+        XCTAssertNil(probe.itemsPerSecond)
+        let first = try probe.measure(source: SyntheticSource(count: 8), steps: 2)
+        let second = try probe.measure(source: SyntheticSource(count: 8), steps: 2)
+        XCTAssertEqual(probe.readings, [first, second])
+        XCTAssertGreaterThan(min(first, second), 0)
+        XCTAssertEqual(try XCTUnwrap(probe.itemsPerSecond), (first + second) / 2, accuracy: 1e-9)
+    }
+
     func testZeroWeightTermsAreNotComputed() throws {
         let network = try CSINetwork(spec: tinySpec())
         let batch = ShiftMajorBatch.make(source: SyntheticSource(count: 4), items: Array(0..<4), shifts: 2,
