@@ -77,6 +77,8 @@ extension RunConfig {
         .integer("max_excerpts_per_track", \.maxExcerptsPerTrack, 0...1_000_000,
                  "Audio scoring: at most this many non-overlapping excerpts per track, evenly spread (0 = all); a track's score is their mean."),
         audioAugmentationsKey,
+        .choice("score_checkpoint", \.scoreCheckpoint,
+                "Which checkpoint a finished run scores and evaluates with: best (the lowest validation loss, best.pt) or last (the last epoch, last.pt)."),
         .choice("pitch_shift", \.pitchShift,
                 "Audio augmentation: the pitch-shift step on the audio with libsox's pitch + rate (sox: CLMR's, about 2 ms per excerpt), on the audio with tunescore's own WSOLA stretch + libsoxr (wsola: the same chain, about a third of the cost, no lock), or on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free)."),
     ]

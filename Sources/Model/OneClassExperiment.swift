@@ -126,7 +126,7 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
     public func benchmark(log: TrainingLog) throws -> OneClassReport {
         let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
         let start = DispatchTime.now()
-        let (network, _) = try Checkpoint.load(from: result.bestCheckpoint)
+        let (network, _) = try Checkpoint.load(from: config.scoringCheckpoint(of: result))
         let aurocs = try aurocs(of: network)
         let evaluationSeconds = seconds(since: start)
         log.note("AUROC " + aurocs.description)
@@ -137,7 +137,7 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
             aurocSimilarity: aurocs.similarity, aurocShift: aurocs.shift, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, evaluationSeconds: evaluationSeconds,
-            threads: TorchRuntime.threads, checkpoint: result.bestCheckpoint.path)
+            threads: TorchRuntime.threads, checkpoint: config.scoringCheckpoint(of: result).path)
     }
 }
 

@@ -88,3 +88,10 @@ public final class TrainingLog: @unchecked Sendable {
         }
     }
 }
+
+extension RunConfig {
+    /// The checkpoint of `result` that `score_checkpoint` picks for scoring.
+    func scoringCheckpoint(of result: TrainingResult) -> URL {
+        scoreCheckpoint == .last ? result.lastCheckpoint : result.bestCheckpoint
+    }
+}

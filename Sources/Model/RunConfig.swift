@@ -33,6 +33,10 @@ public struct RunConfig: Sendable {
     public enum CSITerms: String, CaseIterable, Sendable {
         case both, shift
     }
+    /// Which checkpoint a finished run scores with: the lowest validation loss (`best.pt`) or the last epoch's.
+    public enum ScoreCheckpoint: String, CaseIterable, Sendable {
+        case best, last
+    }
     /// The optimiser.
     public enum Optimizer: String, CaseIterable, Sendable {
         case adamw, sgd, lars
@@ -122,6 +126,7 @@ public struct RunConfig: Sendable {
     public var maxExcerptsPerTrack = 32
     public var audioAugmentations = AudioAugmentation.Step.allCases
     public var pitchShift = AudioAugmentation.PitchShift.sox
+    public var scoreCheckpoint = ScoreCheckpoint.best
 
     /// Which source last set each key, so a cross-key error names the right file.
     var origins: [String: String] = [:]

@@ -60,7 +60,11 @@ extension Tunescore.Bench {
         @Option(help: "Runs on this many seeded splits (the split and network seed counting up from the config's); more than 1 reports every run and the mean, min and max track AUROC.")
         var splits = 1
 
+        @Flag(help: "Continue from log_dir's last.pt instead of training anew; a finished run is only scored again (with --set score_checkpoint=last, say).")
+        var resume = false
+
         func validate() throws {
+            if resume && (repeats > 1 || splits > 1) { throw ValidationError("--resume continues one run; it does not combine with --repeats or --splits") }
             if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
             if splits < 1 { throw ValidationError("--splits must be at least 1") }
             if repeats > 1 && splits > 1 { throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) do not combine") }
@@ -86,7 +90,7 @@ extension Tunescore.Bench {
                 try printReport(try series.run { printError($0) }, json: bench.json)
                 return
             }
-            let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config)) {
+            let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config), resume: resume) {
                 printError($0)
             }
             try printReport(report, json: bench.json)

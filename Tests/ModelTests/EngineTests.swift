@@ -119,6 +119,16 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(probe.itemsPerSecond), (first + second) / 2, accuracy: 1e-9)
     }
 
+    func testScoreCheckpointPicksBestOrLast() {
+        let result = TrainingResult(epochsCompleted: 2, steps: 4, trainingSeconds: 1, itemsPerSecond: 1, bestValidationLoss: 1,
+                                    lastCheckpoint: folder.appendingPathComponent("last.pt"),
+                                    bestCheckpoint: folder.appendingPathComponent("best.pt"), modelID: "m", wasStopped: false)
+        var config = RunConfig()
+        XCTAssertEqual(config.scoringCheckpoint(of: result).lastPathComponent, "best.pt")
+        config.scoreCheckpoint = .last
+        XCTAssertEqual(config.scoringCheckpoint(of: result).lastPathComponent, "last.pt")
+    }
+
     func testZeroWeightTermsAreNotComputed() throws {
         let network = try CSINetwork(spec: tinySpec())
         let batch = ShiftMajorBatch.make(source: SyntheticSource(count: 4), items: Array(0..<4), shifts: 2,

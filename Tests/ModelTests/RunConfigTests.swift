@@ -77,7 +77,7 @@ final class RunConfigTests: XCTestCase {
                      (#"{"transforms": "audio"}"#, "transforms"),
                      (#"{"optimizer": "adam"}"#, "optimizer"), (#"{"crop_scale_min": 0}"#, "crop_scale_min"),
                      (#"{"audio_augmentations": ["reverb", "filtr"]}"#, "audio_augmentations"),
-                     (#"{"pitch_shift": "librosa"}"#, "pitch_shift")]
+                     (#"{"pitch_shift": "librosa"}"#, "pitch_shift"), (#"{"score_checkpoint": "first"}"#, "score_checkpoint")]
         for (json, key) in cases {
             let error = try loadError(json)
             XCTAssertEqual(error.kind, .outOfRange, json)

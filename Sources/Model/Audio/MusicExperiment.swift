@@ -94,8 +94,9 @@ public struct MusicExperiment: Sendable {
         self.label = label
     }
 
-    /// Decodes, trains (as `tunescore train` does), scores and reports; `say` narrates the steps.
-    public func run(log: TrainingLog, say: @escaping @Sendable (String) -> Void) throws -> MusicReport {
+    /// Decodes, trains (as `tunescore train` does), scores and reports; `say` narrates the steps. With `resume`,
+    /// training continues from the log folder's `last.pt`, so a finished run is scored again without training.
+    public func run(log: TrainingLog, resume: Bool = false, say: @escaping @Sendable (String) -> Void) throws -> MusicReport {
         let threads = ProcessInfo.processInfo.activeProcessorCount
         say("decoding \(split.train.count + split.validation.count + split.test.count) tracks (cached after the first run)")
         let decodeStart = DispatchTime.now()
@@ -109,7 +110,7 @@ public struct MusicExperiment: Sendable {
         say("measuring feature extraction speed")
         let realtime = try FeatureBenchmark.realtimeFactor(tracks: Array(split.train.prefix(8)), config: config, threads: threads)
 
-        let outcome = try training.run(log: log, measureModelOnly: true, say: say)
+        let outcome = try training.run(log: log, resume: resume, measureModelOnly: true, say: say)
         say("scoring \(test.tracks.count) test tracks")
         let scoringStart = DispatchTime.now()
         let scorer = try CSIScorer(network: outcome.network, reference: outcome.profile.reference, settings: config.scoringSettings)
@@ -142,7 +143,7 @@ public struct MusicExperiment: Sendable {
             featureRealtimeFactor: realtime, decodeSeconds: decodeSeconds, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: result.itemsPerSecond / modelOnly, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,
-            checkpoint: result.bestCheckpoint.path)
+            checkpoint: config.scoringCheckpoint(of: result).path)
     }
 }
 

@@ -93,7 +93,7 @@ public struct TasteTraining: Sendable {
         try probe?.measure(source: trainSource, steps: 10)
 
         say("building the taste profile (calibration and liked-track embeddings)")
-        let (best, _) = try Checkpoint.load(from: result.bestCheckpoint)
+        let (best, _) = try Checkpoint.load(from: config.scoringCheckpoint(of: result))
         let referenceItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
             .filter { isTrain[$0.track] }
         let reference = AudioExcerpts(tracks: decoded.tracks, pcm: decoded.pcm, items: referenceItems, views: views, usesTwoCrops: false)
