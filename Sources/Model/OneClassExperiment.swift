@@ -122,7 +122,8 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
         return (result, probe?.itemsPerSecond)
     }
 
-    /// Trains from scratch, measures model-only throughput in the same run, evaluates `best.pt`.
+    /// Trains from scratch, measures model-only throughput in the same run, evaluates the checkpoint
+    /// `score_checkpoint` picks (`best.pt` by default).
     public func benchmark(log: TrainingLog) throws -> OneClassReport {
         let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
         let start = DispatchTime.now()

@@ -90,6 +90,9 @@ public final class TrainingLog: @unchecked Sendable {
 }
 
 extension RunConfig {
+    /// The file name in a checkpoint folder that `score_checkpoint` picks: best.pt or last.pt.
+    public var scoringCheckpointFile: String { scoreCheckpoint == .last ? "last.pt" : "best.pt" }
+
     /// The checkpoint of `result` that `score_checkpoint` picks for scoring.
     func scoringCheckpoint(of result: TrainingResult) -> URL {
         scoreCheckpoint == .last ? result.lastCheckpoint : result.bestCheckpoint

@@ -19,7 +19,7 @@ extension Tunescore {
         @OptionGroup var model: ModelOptions
         @OptionGroup var options: ConfigOptions
 
-        @Option(help: "Data set mode: checkpoint file (default: best.pt in the config's checkpoint folder).")
+        @Option(help: "Data set mode: checkpoint file (default: the config's score_checkpoint, best.pt or last.pt, in its checkpoint folder).")
         var checkpoint: String?
 
         @Flag(help: "Print JSON.")
@@ -58,7 +58,7 @@ extension Tunescore {
         /// The config's checkpoint and the CIFAR-10 experiment it was trained in.
         private func loadExperiment() throws -> (OneClassExperiment<ImageSource>, CSINetwork, CheckpointMetadata, String) {
             var config = try options.load(purpose: .inspection)
-            let path = checkpoint ?? (config.effectiveCheckpointDirectory as NSString).appendingPathComponent("best.pt")
+            let path = checkpoint ?? (config.effectiveCheckpointDirectory as NSString).appendingPathComponent(config.scoringCheckpointFile)
             config = try options.load(purpose: .evaluation, extra: ["path_checkpoint": path])
             let (network, meta) = try Checkpoint.load(from: URL(fileURLWithPath: path))
             return (OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config)), network, meta, path)

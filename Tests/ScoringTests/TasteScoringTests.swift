@@ -24,9 +24,10 @@ final class TasteScoringTests: XCTestCase {
     }
 
     /// Trains a model on the liked folder into `name` and loads it for scoring.
-    private func trainModel(_ name: String, seed: Int) throws -> TasteModel {
+    private func trainModel(_ name: String, seed: Int, scoreCheckpoint: RunConfig.ScoreCheckpoint = .best) throws -> TasteModel {
         var config = RunConfig.tinyMusic
         config.seed = seed
+        config.scoreCheckpoint = scoreCheckpoint
         let modelFolder = folder.appendingPathComponent(name)
         let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)
         let (tracks, _) = try MusicCollection.scanned([RawPath(folder.appendingPathComponent("liked").path)], catalog: catalog)
@@ -85,6 +86,19 @@ final class TasteScoringTests: XCTestCase {
         XCTAssertNotEqual(other.profile.modelID, model.profile.modelID)
         let fourth = try scoreNew(with: other)
         XCTAssertEqual(fourth.scoredNow, 3, "a new model scores everything afresh")
+    }
+
+    func testAModelTrainedToScoreWithLastLoadsLastAgain() throws {
+        for i in 0..<3 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
+        let model = try trainModel("model", seed: 1, scoreCheckpoint: .last)
+        XCTAssertEqual(model.profile.weightsFile, "last.pt")
+        // The profile's embeddings and calibration come from last.pt, so scoring must load that file, not best.pt.
+        let weights = model.folder.appendingPathComponent("last.pt")
+        let bytes = try Data(contentsOf: weights)
+        try bytes.prefix(bytes.count / 2).write(to: weights)
+        XCTAssertThrowsError(try TasteModel.load(from: model.folder)) { error in
+            XCTAssertTrue("\(error)".contains("last.pt"), "\(error)")
+        }
     }
 
     func testDamagedModelFilesGiveClearErrors() throws {

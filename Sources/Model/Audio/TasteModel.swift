@@ -1,7 +1,7 @@
 import Foundation
 import LibraryScanner
 
-/// A trained taste model, ready to score: the best network, its CSI calibration, the liked tracks and the
+/// A trained taste model, ready to score: the network its profile was built with, its CSI calibration, the liked tracks and the
 /// config it was trained with (read back from the checkpoint, so scoring cuts excerpts exactly as training did).
 public struct TasteModel: Sendable {
     public let folder: URL
@@ -10,14 +10,16 @@ public struct TasteModel: Sendable {
     public let scorer: CSIScorer
     public let views: AudioViewMaker
 
-    /// Loads `best.pt` and `profile.json` from a model folder; a missing, truncated or mismatched file is
-    /// an error that names it.
+    /// Loads `profile.json` and the checkpoint it was built with (`best.pt` unless `score_checkpoint` said
+    /// `last`) from a model folder; a missing, truncated or mismatched file is an error that names it.
     public static func load(from folder: URL) throws -> TasteModel {
-        let weights = folder.appendingPathComponent("best.pt")
-        guard FileManager.default.fileExists(atPath: weights.path) else {
-            throw TorchError(code: .io, message: "no trained model at \(weights.path): train one with `tunescore train --liked FOLDER`")
+        // Every training run writes best.pt after its first epoch, so without it there is no model here at all.
+        let best = folder.appendingPathComponent("best.pt")
+        guard FileManager.default.fileExists(atPath: best.path) else {
+            throw TorchError(code: .io, message: "no trained model at \(best.path): train one with `tunescore train --liked FOLDER`")
         }
         let profile = try TasteProfile.load(from: folder)
+        let weights = folder.appendingPathComponent(profile.effectiveWeightsFile)
         let (network, metadata) = try Checkpoint.load(from: weights)
         guard metadata.modelID == profile.modelID else {
             throw TorchError(code: .mismatch, message: "\(weights.path) (model \(metadata.modelID)) and its profile.json (model \(profile.modelID)) come from different training runs: train again")

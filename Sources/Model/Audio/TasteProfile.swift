@@ -26,6 +26,12 @@ public struct TasteProfile: Codable, Sendable {
     /// "held-out" (at least 20 held-out tracks) or "all liked" (training tracks score a little higher than new
     /// liked music would, so fits come out conservative).
     public var calibrationSource: String
+    /// The checkpoint file in the model folder whose network made these embeddings and scores (`score_checkpoint`);
+    /// nil in profiles written before the key existed, which were all made with `best.pt`.
+    public var weightsFile: String?
+
+    /// The weights file scoring must load with this profile.
+    public var effectiveWeightsFile: String { weightsFile ?? "best.pt" }
 
     /// Reads `profile.json` from a model folder.
     public static func load(from folder: URL) throws -> TasteProfile {

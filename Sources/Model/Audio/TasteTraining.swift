@@ -43,7 +43,7 @@ public struct TasteTraining: Sendable {
         self.folder = folder
     }
 
-    /// The outcome: training numbers, the profile, and the best network (ready to score).
+    /// The outcome: training numbers, the profile, and the network `score_checkpoint` picked (ready to score).
     public struct Outcome: Sendable {
         public var result: TrainingResult
         public var profile: TasteProfile
@@ -93,11 +93,12 @@ public struct TasteTraining: Sendable {
         try probe?.measure(source: trainSource, steps: 10)
 
         say("building the taste profile (calibration and liked-track embeddings)")
-        let (best, _) = try Checkpoint.load(from: config.scoringCheckpoint(of: result))
+        let weights = config.scoringCheckpoint(of: result)
+        let (scored, _) = try Checkpoint.load(from: weights)
         let referenceItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
             .filter { isTrain[$0.track] }
         let reference = AudioExcerpts(tracks: decoded.tracks, pcm: decoded.pcm, items: referenceItems, views: views, usesTwoCrops: false)
-        let scorer = try CSIScorer(network: best, reference: limitedSubset(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
+        let scorer = try CSIScorer(network: scored, reference: limitedSubset(reference, to: config.evalTrainItems, seed: UInt64(config.seed)),
                                    settings: config.scoringSettings)
         // Held-out tracks score as new liked music would (the fit's scale); with too few of them for a smooth
         // percentile scale, every liked track calibrates (training tracks score a little higher, so fits come
@@ -122,9 +123,9 @@ public struct TasteTraining: Sendable {
                            embedding: embeddings[t], isHeldOut: !isTrain[t])
             },
             calibrationScores: useHeldOut ? validationIndices.map { likedCSI[$0] } : likedCSI,
-            calibrationSource: useHeldOut ? "held-out" : "all liked")
+            calibrationSource: useHeldOut ? "held-out" : "all liked", weightsFile: weights.lastPathComponent)
         try profile.save(to: folder)
-        return Outcome(result: result, profile: profile, network: best, skipped: decoded.skipped, trainTracks: trainIndices.count,
+        return Outcome(result: result, profile: profile, network: scored, skipped: decoded.skipped, trainTracks: trainIndices.count,
                        validationTracks: validationIndices.count, modelOnlyItemsPerSecond: probe?.itemsPerSecond)
     }
 }
