@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Steps run in CLMR's order: polarity inversion, noise, gain, high-or-low pass, delay, pitch shift, reverb.
 /// Every step keeps the excerpt's length exactly. Reverb is libsox's own `reverb` effect (see `SoxEffects`), the
-/// implementation CLMR uses. Pitch shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's),
+/// implementation CLMR uses, or with `Reverb.native` the same Freeverb computed here (`FreeverbReverb`). Pitch shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's),
 /// the same chain done here (`PitchShift.wsola`, `WSOLAPitchShift`), or, with `PitchShift.spectral`, left to
 /// the log-mel stage as a frequency scaling of the spectrum (`SpectralAugmentation`), which is what a pitch
 /// shift does to the mel image, without the cost on the audio.
@@ -19,6 +19,14 @@ public struct AudioAugmentation: Sendable {
         /// On the audio, with tunescore's own WSOLA time stretch and libsoxr (`WSOLAPitchShift`): libsox's
         /// chain and lengths without its lock and set-up costs.
         case wsola
+    }
+
+    /// What computes the reverb step.
+    public enum Reverb: String, CaseIterable, Sendable, Codable {
+        /// libsox's `reverb` effect, as CLMR does.
+        case sox
+        /// tunescore's own implementation of libsox's reverb (`FreeverbReverb`): equal output, a fraction of the cost.
+        case native
     }
 
     /// One augmentation step.
@@ -88,12 +96,15 @@ public struct AudioAugmentation: Sendable {
     public let settings: Settings
     /// Where the pitch-shift step happens.
     public let pitchShift: PitchShift
+    /// What computes the reverb step.
+    public let reverb: Reverb
 
     /// An augmentation pipeline for audio at `sampleRate`.
-    public init(sampleRate: Int = 16_000, settings: Settings = Settings(), pitchShift: PitchShift = .sox) {
+    public init(sampleRate: Int = 16_000, settings: Settings = Settings(), pitchShift: PitchShift = .sox, reverb: Reverb = .sox) {
         self.sampleRate = sampleRate
         self.settings = settings
         self.pitchShift = pitchShift
+        self.reverb = reverb
     }
 
     /// Applies each step with its probability, in order, and returns what is left for the log-mel stage (a
@@ -147,8 +158,14 @@ public struct AudioAugmentation: Sendable {
             let reverberance = generator.integer(in: s.reverbParameter)
             let damping = generator.integer(in: s.reverbParameter)
             let roomScale = generator.integer(in: s.reverbParameter)
-            excerpt = try SoxEffects.reverberated(
-                excerpt, reverberance: reverberance, damping: damping, roomScale: roomScale, sampleRate: sampleRate)
+            switch reverb {
+            case .sox:
+                excerpt = try SoxEffects.reverberated(
+                    excerpt, reverberance: reverberance, damping: damping, roomScale: roomScale, sampleRate: sampleRate)
+            case .native:
+                excerpt = FreeverbReverb(reverberance: reverberance, damping: damping, roomScale: roomScale, sampleRate: sampleRate)
+                    .reverberated(excerpt)
+            }
         }
     }
 

@@ -93,16 +93,28 @@ public struct MelFilterbank: Sendable {
         return dense
     }
 
-    /// Writes the energy of each band of one power spectrum to `output[m * stride]`.
+    /// Writes the energy of each band for eight frames at once: `powers` holds their spectra `[bin][8]`, and
+    /// band `m` of frame `j < frames` goes to `output[m * stride + j]`.
     @inline(__always)
-    func apply(power: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, stride: Int) {
+    func apply(powers: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, frames: Int, stride: Int) {
+        let lanes = 8
+        precondition(frames <= lanes)
+        let rows = UnsafeRawPointer(powers)
+        let rowBytes = lanes * MemoryLayout<Float>.stride
         weights.withUnsafeBufferPointer { w in
             for m in 0..<bandCount {
                 let start = weightStart[m], end = weightStart[m + 1]
-                let bins = power + firstBin[m] - start
-                var sum: Float = 0
-                for i in start..<end { sum += w[i] * bins[i] }
-                output[m * stride] = sum
+                let firstRow = firstBin[m] - start
+                var sum = SIMD8<Float>()
+                for i in start..<end {
+                    sum += w[i] * rows.loadUnaligned(fromByteOffset: (firstRow + i) * rowBytes, as: SIMD8<Float>.self)
+                }
+                let destination = output + m * stride
+                if frames == lanes {
+                    UnsafeMutableRawPointer(destination).storeBytes(of: sum, as: SIMD8<Float>.self)
+                } else {
+                    for j in 0..<frames { destination[j] = sum[j] }
+                }
             }
         }
     }

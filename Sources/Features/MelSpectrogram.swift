@@ -171,21 +171,32 @@ public final class MelSpectrogram: Sendable {
         }
     }
 
+    /// Frames whose power spectra are collected before the filterbank runs over them together, one SIMD lane each.
+    static let frameGroup = 8
+
     /// Computes the normalised log-mel spectrogram of the excerpt already in `scratch.padded`'s middle.
     private func spectrogram(scratch: Scratch, filterbank: MelFilterbank, into output: UnsafeMutablePointer<Float>) {
         reflectPad(scratch.padded)
-        let frame = scratch.frame, spectrum = scratch.spectrum, power = scratch.power
-        let binCount = fftSize / 2 + 1
+        let frame = scratch.frame, spectrum = scratch.spectrum, powers = scratch.powers
+        let binCount = fftSize / 2 + 1, group = Self.frameGroup
         window.withUnsafeBufferPointer { window in
-            for t in 0..<frameCount {
-                let start = scratch.padded + t * hopLength
-                for i in 0..<fftSize { frame[i] = start[i] * window[i] }
-                fft.transform(frame, into: spectrum)
-                for k in 0..<binCount {
-                    let re = spectrum[2 * k], im = spectrum[2 * k + 1]
-                    power[k] = re * re + im * im
+            for first in stride(from: 0, to: frameCount, by: group) {
+                let frames = min(group, frameCount - first)
+                for j in 0..<group {
+                    // Lanes past the last frame hold silence; their bands are computed and dropped.
+                    guard j < frames else {
+                        for k in 0..<binCount { powers[k * group + j] = 0 }
+                        continue
+                    }
+                    let start = scratch.padded + (first + j) * hopLength
+                    for i in 0..<fftSize { frame[i] = start[i] * window[i] }
+                    fft.transform(frame, into: spectrum)
+                    for k in 0..<binCount {
+                        let re = spectrum[2 * k], im = spectrum[2 * k + 1]
+                        powers[k * group + j] = re * re + im * im
+                    }
                 }
-                filterbank.apply(power: power, output: output + t, stride: frameCount)
+                filterbank.apply(powers: powers, output: output + first, frames: frames, stride: frameCount)
             }
         }
         Self.logScaleToUnitRange(UnsafeMutableBufferPointer(start: output, count: valuesPerExcerpt))
@@ -205,8 +216,18 @@ public final class MelSpectrogram: Sendable {
     /// Applies `log1p` and scales to [0, 1] by the minimum and maximum. A constant spectrogram (silence)
     /// has no range to scale by and becomes all zeros rather than NaN.
     static func logScaleToUnitRange(_ values: UnsafeMutableBufferPointer<Float>) {
-        var low = Float.infinity, high = -Float.infinity
-        for i in values.indices {
+        let raw = UnsafeMutableRawPointer(values.baseAddress!)
+        let lanes = 8, stride = MemoryLayout<Float>.stride
+        let vectorEnd = values.count - values.count % lanes
+        var low8 = SIMD8<Float>(repeating: .infinity), high8 = SIMD8<Float>(repeating: -.infinity)
+        for i in Swift.stride(from: 0, to: vectorEnd, by: lanes) {
+            let v = FastLog.log1p(raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self))
+            raw.storeBytes(of: v, toByteOffset: i * stride, as: SIMD8<Float>.self)
+            low8 = pointwiseMin(low8, v)
+            high8 = pointwiseMax(high8, v)
+        }
+        var low = low8.min(), high = high8.max()
+        for i in vectorEnd..<values.count {
             let v = log1p(values[i])
             values[i] = v
             low = min(low, v)
@@ -227,16 +248,17 @@ private final class Scratch {
     let padded: UnsafeMutablePointer<Float>
     let frame: UnsafeMutablePointer<Float>
     let spectrum: UnsafeMutablePointer<Float>
-    let power: UnsafeMutablePointer<Float>
+    /// The power spectra of `MelSpectrogram.frameGroup` frames, `[bin][frame]`.
+    let powers: UnsafeMutablePointer<Float>
 
     init(excerptLength: Int, fftSize: Int) {
         padded = RealFFT.allocateAligned(floats: excerptLength + fftSize)
         frame = RealFFT.allocateAligned(floats: fftSize)
         spectrum = RealFFT.allocateAligned(floats: fftSize + 2)
-        power = RealFFT.allocateAligned(floats: fftSize / 2 + 1)
+        powers = RealFFT.allocateAligned(floats: (fftSize / 2 + 1) * MelSpectrogram.frameGroup)
     }
 
     deinit {
-        for buffer in [padded, frame, spectrum, power] { RealFFT.freeAligned(buffer) }
+        for buffer in [padded, frame, spectrum, powers] { RealFFT.freeAligned(buffer) }
     }
 }

@@ -81,6 +81,8 @@ extension RunConfig {
                 "Which checkpoint a finished run scores and evaluates with: best (the lowest validation loss, best.pt) or last (the last epoch, last.pt)."),
         .choice("pitch_shift", \.pitchShift,
                 "Audio augmentation: the pitch-shift step on the audio with libsox's pitch + rate (sox: CLMR's, about 2 ms per excerpt), on the audio with tunescore's own WSOLA stretch + libsoxr (wsola: the same chain, about a third of the cost, no lock), or on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free)."),
+        .choice("reverb", \.reverb,
+                "Audio augmentation: the reverb step through libsox's reverb effect (sox: CLMR's) or through tunescore's own implementation of it (native: the same Freeverb filters, parameters and output, to float rounding, at a fraction of the cost and without libsox's lock)."),
     ]
 
     private static let imageSizeKey = ConfigKey(

@@ -115,7 +115,9 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
                                          let aurocs = try self.aurocs(of: network)
                                          return ["auroc_norm": aurocs.norm ?? .nan, "auroc_csi": aurocs.csi ?? .nan]
                                      } : nil,
-                                     observe: log.record)
+                                     observe: probe?.interleaved(with: log.record, source: data.train,
+                                                                 every: ModelOnlyProbe.interval(epochs: config.epochs), steps: 10)
+                                         ?? log.record)
         if let probe {
             log.note(String(format: "model-only step throughput after training: %.1f items/s", try probe.measure(source: data.train, steps: 20)))
         }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Features
 
@@ -159,5 +160,27 @@ final class MelSpectrogramTests: XCTestCase {
 
     func testRealtimeFactorIsMeasurable() {
         XCTAssertGreaterThan(Self.transform.measureRealtimeFactor(seconds: 3, workers: 2), 1)
+    }
+}
+
+final class FastLogTests: XCTestCase {
+    func testLog1pMatchesTheLibraryOverThePowerRange() {
+        // Power-spectrum values: zero, denormal-small, tiny (where 1 + x rounds), and up to very loud.
+        var values: [Float] = [0, 1e-30, 1e-12, 3e-8, 1e-7, 5e-4, 0.5, 0.70710677, 1, 1.5, 2, 1e3, 1e6, 3e9, 1e20]
+        var generator = SeededGenerator(seed: 4)
+        for _ in 0..<4000 { values.append(Float(pow(10, Double(generator.uniform(-9, 9))))) }
+        while values.count % 8 != 0 { values.append(0.25) }
+        var worst: Double = 0
+        for start in stride(from: 0, to: values.count, by: 8) {
+            let input = SIMD8<Float>(values[start..<(start + 8)])
+            let fast = FastLog.log1p(input)
+            for lane in 0..<8 {
+                let exact = Foundation.log1p(Double(input[lane]))
+                let error = abs(Double(fast[lane]) - exact) / max(exact, Double(Float.leastNormalMagnitude))
+                worst = max(worst, error)
+            }
+        }
+        XCTAssertLessThan(worst, 4e-7, "relative error")
+        XCTAssertEqual(FastLog.log1p(SIMD8<Float>(repeating: 0)), SIMD8<Float>(repeating: 0))
     }
 }

@@ -119,6 +119,28 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(probe.itemsPerSecond), (first + second) / 2, accuracy: 1e-9)
     }
 
+    func testInterleavedProbeReadsBetweenEpochsButNotAfterTheLast() throws {
+        let probe = try ModelOnlyProbe(spec: tinySpec(), settings: settings(epochs: 1))
+        let source = SyntheticSource(count: 8)
+        let trainer = try Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 5), configJSON: "{}")
+        var finishedEpochs: [Int] = []
+        var readingsAtEpochEnd: [Int] = []
+        let observe = probe.interleaved(with: { event in
+            if case .epochFinished(let report) = event { finishedEpochs.append(report.epoch) }
+        }, source: source, every: 2, steps: 1)
+        // Record what the probe had read when each epoch's event reached the trainer's own observer.
+        _ = try trainer.run(train: SubsetSource(source, indices: Array(0..<6)), validation: SubsetSource(source, indices: [6, 7]),
+                            resume: false) { event in
+            observe(event)
+            if case .epochFinished = event { readingsAtEpochEnd.append(probe.readings.count) }
+        }
+        XCTAssertEqual(finishedEpochs, [1, 2, 3, 4, 5], "every event still reaches the wrapped observer")
+        XCTAssertEqual(readingsAtEpochEnd, [0, 1, 1, 2, 2], "a reading after epochs 2 and 4, none after the last")
+        XCTAssertTrue(probe.readings.allSatisfy { $0 > 0 })
+        XCTAssertEqual(ModelOnlyProbe.interval(epochs: 48), 6)
+        XCTAssertEqual(ModelOnlyProbe.interval(epochs: 3), 1)
+    }
+
     func testScoreCheckpointPicksBestOrLast() {
         let result = TrainingResult(epochsCompleted: 2, steps: 4, trainingSeconds: 1, itemsPerSecond: 1, bestValidationLoss: 1,
                                     lastCheckpoint: folder.appendingPathComponent("last.pt"),

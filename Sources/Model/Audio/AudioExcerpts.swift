@@ -21,7 +21,7 @@ public struct AudioViewMaker: Sendable {
         shifts = AudioShift(shiftCount: config.duplicationFactor)
         augmentation = AudioAugmentation(
             sampleRate: config.sampleRate, settings: AudioAugmentation.Settings().keeping(only: config.audioAugmentations),
-            pitchShift: config.pitchShift)
+            pitchShift: config.pitchShift, reverb: config.reverb)
         excerptLength = config.sampleLength
         shiftKind = config.audioShift
         // Noise shifts act on the audio before augmentation, so only flips can share one augmented image.

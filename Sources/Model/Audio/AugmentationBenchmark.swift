@@ -19,6 +19,8 @@ public enum AugmentationBenchmark {
         public var trainingItemMilliseconds: Double
         /// The config's `pitch_shift`.
         public var pitchShift: String
+        /// The config's `reverb`.
+        public var reverb: String
     }
 
     /// Times the steps on `excerpts` seeded excerpts of generated audio (tones, a chirp and noise, which cost the
@@ -46,7 +48,7 @@ public enum AugmentationBenchmark {
         }
         return Report(excerpts: excerpts, excerptSeconds: Double(views.excerptLength) / Double(config.sampleRate),
                       logMelMilliseconds: logMel, stepMilliseconds: steps, trainingItemMilliseconds: item,
-                      pitchShift: config.pitchShift.rawValue)
+                      pitchShift: config.pitchShift.rawValue, reverb: config.reverb.rawValue)
     }
 
     /// Mean milliseconds of `body` per excerpt, after one untimed call (FFT plans and libsox set up once).
