@@ -43,6 +43,8 @@ extension RunConfig {
                 "Where the network runs; this build is CPU-only."),
         .integer("warmup_epochs", \.warmupEpochs, 0...1_000_000, "Epochs of learning-rate warm-up; a run shorter than this warms up for all of it."),
         .integer("num_workers", \.workerCount, 0...256, "Threads preparing batches; 0 = one per core."),
+        .flag("prefetch_batches", \.prefetchBatches,
+              "Training: prepare the next batch while the network trains on the current one (true), or prepare each batch on num_workers threads just before its step (false), so data threads never preempt torch's threads mid-step."),
         .path("path_data", \.dataPath,
               "Data folder (dataset mode; for cifar10 the folder holding cifar-10-batches-bin, or that folder itself), or the image/audio file to score."),
         statisticsKey("dataset_mean", \.datasetMean,

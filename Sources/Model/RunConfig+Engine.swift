@@ -15,7 +15,7 @@ extension RunConfig {
 
     /// The training loop's settings.
     public var trainingSettings: TrainingSettings {
-        TrainingSettings(
+        var settings = TrainingSettings(
             epochs: epochs, batchSize: batchSize, learningRate: learningRate,
             optimizer: Model.Optimizer.Kind(rawValue: optimizer.rawValue) ?? .adamw,
             usesCosineSchedule: lrScheduler != nil, warmupEpochs: Double(warmupEpochs), weightDecay: weightDecay,
@@ -23,6 +23,8 @@ extension RunConfig {
             saveCheckpointEvery: saveCheckpointEpochs, evaluateEvery: evalTestStep,
             checkpointFolder: URL(fileURLWithPath: effectiveCheckpointDirectory),
             dataThreads: dataThreads)
+        settings.prefetchesBatches = prefetchBatches
+        return settings
     }
 
     /// Threads preparing batches: `num_workers`, or one per core when it is 0.

@@ -127,6 +127,7 @@ public struct RunConfig: Sendable {
     public var audioAugmentations = AudioAugmentation.Step.allCases
     public var pitchShift = AudioAugmentation.PitchShift.sox
     public var reverb = AudioAugmentation.Reverb.native
+    public var prefetchBatches = true
     public var scoreCheckpoint = ScoreCheckpoint.best
 
     /// Which source last set each key, so a cross-key error names the right file.

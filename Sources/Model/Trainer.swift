@@ -25,6 +25,9 @@ public struct TrainingSettings: Sendable {
     public var checkpointFolder: URL
     /// Threads that prepare the next batch while the network trains on the current one.
     public var dataThreads: Int
+    /// Whether the next batch is prepared while the network trains on the current one (true), or each batch on
+    /// `dataThreads` threads just before its step, with the CPU to itself (false).
+    public var prefetchesBatches = true
 
     public init(epochs: Int, batchSize: Int, learningRate: Double, optimizer: Optimizer.Kind, usesCosineSchedule: Bool,
                 warmupEpochs: Double, weightDecay: Double, momentum: Double, shifts: Int, loss: LossWeights, seed: UInt64,
@@ -150,7 +153,8 @@ public final class Trainer {
         var state = try resume ? resumedState() : RunState(modelID: UUID().uuidString)
         observe(.started(epoch: state.epoch, epochs: settings.epochs, batches: batchesPerEpoch, items: train.count))
         let runStart = DispatchTime.now()
-        let prefetcher = BatchPrefetcher(source: train, shifts: settings.shifts, threads: settings.dataThreads)
+        let prefetcher = BatchPrefetcher(source: train, shifts: settings.shifts, threads: settings.dataThreads,
+                                         overlapsTraining: settings.prefetchesBatches)
 
         var trainedItems = 0
         var loopSeconds = 0.0
@@ -320,24 +324,34 @@ func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
-/// Prepares the next batch on a background queue while the current one trains.
+/// Prepares the next batch on a background queue while the current one trains, or, when it does not
+/// `overlapsTraining`, builds each batch when it is taken: on two cores, preparation threads that preempt one of
+/// torch's threads mid-step leave the other waiting for it at the step's next synchronisation point.
 final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let source: Source
     private let shifts: Int
     private let threads: Int
+    private let overlapsTraining: Bool
     private let queue = DispatchQueue(label: "tunescore.batches")
     private let ready = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var batches: [TrainingBatch] = []
+    private var requests: [(items: [Int], generator: SeededGenerator)] = []
 
-    init(source: Source, shifts: Int, threads: Int) {
+    init(source: Source, shifts: Int, threads: Int, overlapsTraining: Bool = true) {
         self.source = source
         self.shifts = shifts
         self.threads = threads
+        self.overlapsTraining = overlapsTraining
     }
 
-    /// Starts building a batch; batches come out of `take()` in request order.
+    /// Starts building a batch (or, without overlap, queues the request); batches come out of `take()` in
+    /// request order.
     func request(items: [Int], generator: SeededGenerator) {
+        guard overlapsTraining else {
+            requests.append((items, generator))
+            return
+        }
         queue.async { [self] in
             let batch = ShiftMajorBatch.make(source: source, items: items, shifts: shifts, generator: generator, threads: threads)
             lock.withLock { batches.append(batch) }
@@ -345,8 +359,13 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
         }
     }
 
-    /// Waits for the oldest requested batch.
+    /// Waits for the oldest requested batch (without overlap: builds it now).
     func take() -> TrainingBatch {
+        if !overlapsTraining {
+            let request = requests.removeFirst()
+            return ShiftMajorBatch.make(source: source, items: request.items, shifts: shifts, generator: request.generator,
+                                        threads: threads)
+        }
         ready.wait()
         return lock.withLock { batches.removeFirst() }
     }

@@ -234,6 +234,19 @@ final class EngineTests: XCTestCase {
         return (result, steps)
     }
 
+    func testBuildingEachBatchAtItsStepGivesTheSameLossesAsPrefetching() throws {
+        TorchRuntime.seed(11)
+        let (_, prefetched) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"),
+                                         resume: false)
+        try FileManager.default.removeItem(at: folder)
+        var inline = settings(epochs: 2)
+        inline.prefetchesBatches = false
+        TorchRuntime.seed(11)
+        let (_, built) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: inline, configJSON: "{}"), resume: false)
+        XCTAssertEqual(built.count, 4)
+        XCTAssertEqual(built.map(\.2), prefetched.map(\.2), "the same batches in the same order, only built at another time")
+    }
+
     func testSameSeedGivesSameLosses() throws {
         TorchRuntime.seed(11)
         let (_, a) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"), resume: false)
