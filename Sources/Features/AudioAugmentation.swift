@@ -5,10 +5,11 @@ import Foundation
 ///
 /// Steps run in CLMR's order: polarity inversion, noise, gain, high-or-low pass, delay, pitch shift, reverb.
 /// Every step keeps the excerpt's length exactly. Reverb is libsox's own `reverb` effect (see `SoxEffects`), the
-/// implementation CLMR uses, or with `Reverb.native` the same Freeverb computed here (`FreeverbReverb`). Pitch shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's),
-/// the same chain done here (`PitchShift.wsola`, `WSOLAPitchShift`), or, with `PitchShift.spectral`, left to
-/// the log-mel stage as a frequency scaling of the spectrum (`SpectralAugmentation`), which is what a pitch
-/// shift does to the mel image, without the cost on the audio.
+/// implementation CLMR uses, or with `Reverb.native` the same Freeverb computed here (`FreeverbReverb`). Pitch
+/// shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's), the same chain done here
+/// (`PitchShift.wsola`, `WSOLAPitchShift`), or, with `PitchShift.spectral`, left to the log-mel stage as a
+/// frequency scaling of the spectrum (`SpectralAugmentation`), which is what a pitch shift does to the mel image,
+/// without the cost on the audio.
 public struct AudioAugmentation: Sendable {
     /// Where the pitch-shift step happens.
     public enum PitchShift: String, CaseIterable, Sendable, Codable {

@@ -93,11 +93,14 @@ public struct MelFilterbank: Sendable {
         return dense
     }
 
+    /// Frames `apply(powers:output:frames:stride:)` handles at once, one SIMD lane each.
+    static let framesPerApply = 8
+
     /// Writes the energy of each band for eight frames at once: `powers` holds their spectra `[bin][8]`, and
     /// band `m` of frame `j < frames` goes to `output[m * stride + j]`.
     @inline(__always)
     func apply(powers: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, frames: Int, stride: Int) {
-        let lanes = 8
+        let lanes = Self.framesPerApply
         precondition(frames <= lanes)
         let rows = UnsafeRawPointer(powers)
         let rowBytes = lanes * MemoryLayout<Float>.stride

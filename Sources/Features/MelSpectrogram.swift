@@ -172,7 +172,7 @@ public final class MelSpectrogram: Sendable {
     }
 
     /// Frames whose power spectra are collected before the filterbank runs over them together, one SIMD lane each.
-    static let frameGroup = 8
+    static let frameGroup = MelFilterbank.framesPerApply
 
     /// Computes the normalised log-mel spectrogram of the excerpt already in `scratch.padded`'s middle.
     private func spectrogram(scratch: Scratch, filterbank: MelFilterbank, into output: UnsafeMutablePointer<Float>) {
@@ -182,12 +182,8 @@ public final class MelSpectrogram: Sendable {
         window.withUnsafeBufferPointer { window in
             for first in stride(from: 0, to: frameCount, by: group) {
                 let frames = min(group, frameCount - first)
-                for j in 0..<group {
-                    // Lanes past the last frame hold silence; their bands are computed and dropped.
-                    guard j < frames else {
-                        for k in 0..<binCount { powers[k * group + j] = 0 }
-                        continue
-                    }
+                // In a last, short group the lanes past its frames keep stale spectra; the filterbank drops their bands.
+                for j in 0..<frames {
                     let start = scratch.padded + (first + j) * hopLength
                     for i in 0..<fftSize { frame[i] = start[i] * window[i] }
                     fft.transform(frame, into: spectrum)
