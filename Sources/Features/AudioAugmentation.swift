@@ -6,8 +6,8 @@ import Foundation
 /// Steps run in CLMR's order: polarity inversion, noise, gain, high-or-low pass, delay, pitch shift, reverb.
 /// Every step keeps the excerpt's length exactly. Reverb is libsox's own `reverb` effect (see `SoxEffects`), the
 /// implementation CLMR uses, or with `Reverb.native` the same Freeverb computed here (`FreeverbReverb`). Pitch
-/// shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's), the same chain done here
-/// (`PitchShift.wsola`, `WSOLAPitchShift`), or, with `PitchShift.spectral`, left to the log-mel stage as a
+/// shift is libsox's `pitch` + `rate` on the audio (`PitchShift.sox`, CLMR's), the same chain computed here
+/// (`PitchShift.native`, `WSOLAPitchShift`), or, with `PitchShift.spectral`, left to the log-mel stage as a
 /// frequency scaling of the spectrum (`SpectralAugmentation`), which is what a pitch shift does to the mel image,
 /// without the cost on the audio.
 public struct AudioAugmentation: Sendable {
@@ -17,9 +17,9 @@ public struct AudioAugmentation: Sendable {
         case spectral
         /// On the audio, with libsox's `pitch` (WSOLA time stretch) and `rate`, as CLMR does.
         case sox
-        /// On the audio, with tunescore's own WSOLA time stretch and libsoxr (`WSOLAPitchShift`): libsox's
-        /// chain and lengths without its lock and set-up costs.
-        case wsola
+        /// On the audio, with libsox's WSOLA time stretch computed here and libsoxr (`WSOLAPitchShift`): libsox's
+        /// chain without its lock and set-up costs.
+        case native
     }
 
     /// What computes the reverb step.
@@ -152,7 +152,7 @@ public struct AudioAugmentation: Sendable {
             guard cents != 0 else { break }
             switch pitchShift {
             case .sox: excerpt = try SoxEffects.pitchShifted(excerpt, cents: cents, sampleRate: sampleRate)
-            case .wsola: excerpt = WSOLAPitchShift.shifted(excerpt, cents: cents, sampleRate: sampleRate)
+            case .native: excerpt = WSOLAPitchShift.shifted(excerpt, cents: cents, sampleRate: sampleRate)
             case .spectral: spectral.pitchCents += cents
             }
         case .reverb:

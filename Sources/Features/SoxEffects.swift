@@ -32,6 +32,12 @@ public enum SoxEffects {
         try run(samples, sampleRate: sampleRate, effects: [("pitch", ["\(cents)"]), ("rate", [])])
     }
 
+    /// libsox `tempo` alone (its WSOLA time stretch by `factor`, > 1 faster), trimmed or padded with silence to the
+    /// input's length: what `WSOLAPitchShift` reproduces.
+    static func tempoChanged(_ samples: [Float], factor: Double, sampleRate: Int) throws(SoxError) -> [Float] {
+        try run(samples, sampleRate: sampleRate, effects: [("tempo", ["\(factor)"])])
+    }
+
     /// Adds libsox `reverb` (Freeverb) with `reverberance`, `damping` (high-frequency damping) and `roomScale`,
     /// each in 0...100 percent, otherwise libsox's defaults as CLMR uses them: stereo depth 100 %, so the
     /// mono excerpt comes out as two decorrelated channels, which are mixed back to mono. Same length as the

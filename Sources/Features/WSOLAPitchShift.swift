@@ -1,118 +1,135 @@
 import CSoxr
 import Foundation
 
-/// Pitch shift that keeps the duration, computed here instead of in libsox: a WSOLA time stretch by the
-/// pitch ratio r = 2^(cents/1200), then libsoxr (high quality) resampling of the stretched audio back to the
-/// input's length. This is the structure of libsox's `pitch` + `rate` chain that CLMR uses, with libsox's
-/// default segment (82 ms), search (14.68 ms) and overlap (12 ms) lengths, so it makes the same kind of
-/// artefacts (repeated or skipped segments, crossfades at the joins); it runs without libsox's
-/// effect-chain set-up and the process-wide lock libsox needs, and its correlation search is vectorised.
+/// Pitch shift that keeps the duration, computed here instead of in libsox: libsox's `pitch` + `rate` chain as
+/// CLMR runs it, i.e. libsox's WSOLA time stretch (the `tempo` algorithm, with its default segment, search and
+/// overlap lengths, its least-squares search over every candidate position and its linear crossfades), then
+/// libsoxr, which is libsox's `rate` resampler as a library, back to the input's length. The stretch picks the same
+/// joins as libsox (a test compares the two); it runs without libsox's effect-chain set-up and without the
+/// process-wide lock libsox needs, and its search is vectorised where libsox sums one product at a time.
 public enum WSOLAPitchShift {
-    /// Time-stretch lengths in seconds.
-    public struct Lengths: Sendable {
-        /// Each output segment's length, its crossfade included.
-        public var segment = 0.082
-        /// How far around the nominal input position the best-matching segment is sought.
-        public var search = 0.01468
-        /// The crossfade between consecutive segments.
-        public var overlap = 0.012
-        public init() {}
+    /// Time-stretch lengths in samples, rounded as libsox rounds them.
+    public struct Lengths: Sendable, Equatable {
+        /// Input consumed and output made per step, the crossfade included.
+        public var segment: Int
+        /// Candidate start positions tried for each segment.
+        public var search: Int
+        /// The crossfade between consecutive segments (a multiple of 8).
+        public var overlap: Int
+
+        /// libsox's defaults at `sampleRate`: an 82 ms segment, and search and overlap derived from it as libsox's
+        /// default profile does (82 / 5.587 ms and 82 / 6.833 ms, so 14.68 and 12 ms).
+        public init(sampleRate: Int) {
+            let rate = Double(sampleRate), segmentMs = 82.0
+            segment = Int(rate * segmentMs / 1000 + 0.5)
+            search = Int(rate * (segmentMs / 5.587) / 1000 + 0.5)
+            var overlap = max(Int(rate * min(segmentMs / 6.833, segmentMs / 2) / 1000 + 4.5), 16) & ~7
+            if overlap * 2 > segment { overlap -= 8 }
+            self.overlap = overlap
+        }
     }
 
     /// `samples` shifted by `cents`, exactly as long as the input.
-    public static func shifted(_ samples: [Float], cents: Int, sampleRate: Int, lengths: Lengths = Lengths()) -> [Float] {
+    public static func shifted(_ samples: [Float], cents: Int, sampleRate: Int) -> [Float] {
         guard cents != 0, !samples.isEmpty else { return samples }
-        let ratio = pow(2, Double(cents) / 1200)
-        let stretched = timeStretched(samples, factor: ratio, sampleRate: sampleRate, lengths: lengths)
+        let factor = tempoFactor(cents: cents)
+        let stretched = timeStretched(samples, tempo: factor, lengths: Lengths(sampleRate: sampleRate))
         // libsoxr fails only on bad arguments or memory exhaustion; the excerpt then keeps its pitch.
-        return resampled(stretched, factor: ratio, count: samples.count) ?? samples
+        return resampled(stretched, inputRate: 1 / factor, count: samples.count) ?? samples
     }
 
-    /// `samples` made `factor` times longer (rounded up) at the same pitch: segments of the input, each taken
-    /// near where the stretch puts it but moved within the search range to where it best continues the
-    /// segment before it (normalised cross-correlation over the overlap), joined by linear crossfades.
-    public static func timeStretched(_ samples: [Float], factor: Double, sampleRate: Int, lengths: Lengths = Lengths()) -> [Float] {
-        let rate = Double(sampleRate)
-        let overlap = max(1, Int((lengths.overlap * rate).rounded()))
-        let segment = max(overlap + 1, Int((lengths.segment * rate).rounded()))
-        let search = max(1, Int((lengths.search * rate).rounded()))
-        let hop = segment - overlap
-        let outputCount = Int((Double(samples.count) * factor).rounded(.up))
-        // Silence past the end, so the last segments and their search can read a full window.
-        let input = samples + [Float](repeating: 0, count: segment + search + hop)
-        let lastStart = input.count - segment
-        var output = [Float]()
-        output.reserveCapacity(outputCount + segment)
+    /// The tempo factor libsox's `pitch` gives its stretch for `cents`: 2^(-cents/1200), passed on as printf `%g`
+    /// text, so rounded to six significant digits; the resampler then uses the same rounded value.
+    static func tempoFactor(cents: Int) -> Double {
+        Double(String(format: "%g", 1 / pow(2, Double(cents) / 1200)))!
+    }
+
+    /// `samples` played at `tempo` times the speed at the same pitch (tempo < 1 lengthens), round(count / tempo)
+    /// samples long: segment after segment, each taken from the input at its tempo-scaled position moved to the
+    /// start, within the search range, whose first `overlap` samples are nearest (least squares) to the previous
+    /// segment's last ones, and faded in over them. As in libsox, the input is read after search / 2 samples of
+    /// silence, and after its end silence follows.
+    public static func timeStretched(_ samples: [Float], tempo: Double, lengths: Lengths) -> [Float] {
+        let (segment, search, overlap) = (lengths.segment, lengths.search, lengths.overlap)
+        let outputCount = Int(Double(samples.count) / tempo + 0.5)
+        let segmentsNeeded = (outputCount + segment - overlap - 1) / (segment - overlap) + 1
+        let lastSkip = Int(tempo * Double(segmentsNeeded * (segment - overlap)) + 0.5)
+        let lead = search / 2
+        var input = [Float](repeating: 0, count: lead + max(samples.count, lastSkip) + segment + search + 8)
+        input.replaceSubrange(lead..<(lead + samples.count), with: samples)
+        var output = [Float](repeating: 0, count: segmentsNeeded * (segment - overlap) + overlap)
         input.withUnsafeBufferPointer { input in
-            let x = input.baseAddress!
-            output.append(contentsOf: input[0..<hop])
-            var tail = hop
-            var index = 1
-            while output.count < outputCount {
-                let nominal = Int((Double(index * hop) / factor).rounded())
-                let low = min(max(0, nominal - search / 2), lastStart)
-                let high = min(low + search, lastStart)
-                let start = bestMatch(for: x + tail, length: overlap, in: x, from: low, to: high)
-                for i in 0..<overlap {
-                    let weight = (Float(i) + 0.5) / Float(overlap)
-                    output.append(x[tail + i] * (1 - weight) + x[start + i] * weight)
+            output.withUnsafeMutableBufferPointer { output in
+                let x = input.baseAddress!, out = output.baseAddress!
+                var written = 0, position = 0, segments = 0
+                var tail = x + lead    // the previous segment's last `overlap` samples; unused by the first segment
+                while written < outputCount {
+                    let window = x + position
+                    if segments == 0 {
+                        out.update(from: window + lead, count: overlap)
+                        tail = window + lead
+                    } else {
+                        let offset = bestOverlapPosition(of: tail, in: window, search: search, overlap: overlap)
+                        crossfade(from: tail, to: window + offset, count: overlap, into: out + written)
+                        tail = window + offset
+                    }
+                    // The rest of the segment up to its own tail, which the next segment fades out.
+                    (out + written + overlap).update(from: tail + overlap, count: segment - 2 * overlap)
+                    written += segment - overlap
+                    tail += segment - overlap
+                    segments += 1
+                    position = Int(tempo * Double(segments * (segment - overlap)) + 0.5)
                 }
-                output.append(contentsOf: input[(start + overlap)..<(start + hop)])
-                tail = start + hop
-                index += 1
             }
         }
         return Array(output.prefix(outputCount))
     }
 
-    /// The start in low...high whose `length` samples correlate best with `reference`, normalised by their energy.
-    private static func bestMatch(for reference: UnsafePointer<Float>, length: Int, in x: UnsafePointer<Float>,
-                                  from low: Int, to high: Int) -> Int {
-        var energy = 0.0
-        for i in low..<(low + length) { energy += Double(x[i] * x[i]) }
-        var best = low, bestScore = -Double.infinity
-        for start in low...high {
-            if start > low {
-                let leaving = Double(x[start - 1]), entering = Double(x[start + length - 1])
-                energy = max(0, energy - leaving * leaving + entering * entering)
-            }
-            let score = Double(dot(reference, x + start, count: length)) / (energy + 1e-9).squareRoot()
-            if score > bestScore {
-                bestScore = score
+    /// The start in 0..<search whose `overlap` samples differ least (sum of squares) from `reference`; the
+    /// first of equals, as libsox.
+    private static func bestOverlapPosition(of reference: UnsafePointer<Float>, in window: UnsafePointer<Float>,
+                                            search: Int, overlap: Int) -> Int {
+        var best = 0, least = Float.infinity
+        for start in 0..<search {
+            let difference = squaredDistance(window + start, reference, count: overlap)
+            if difference < least {
+                least = difference
                 best = start
             }
         }
         return best
     }
 
-    /// Σ a[i]·b[i], eight lanes at a time.
-    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    /// Σ (a[i] − b[i])², eight lanes at a time; `count` is a multiple of 8.
+    private static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var lanes = SIMD8<Float>()
-        var i = 0
         let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
-        while i + 8 <= count {
-            let byteOffset = i * MemoryLayout<Float>.stride
-            lanes += rawA.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
-                * rawB.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
-            i += 8
+        for byteOffset in stride(from: 0, to: count * MemoryLayout<Float>.stride, by: 8 * MemoryLayout<Float>.stride) {
+            let d = rawA.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
+                - rawB.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
+            lanes += d * d
         }
-        var sum = lanes.sum()
-        while i < count {
-            sum += a[i] * b[i]
-            i += 1
-        }
-        return sum
+        return lanes.sum()
     }
 
-    /// `stretched` played `factor` times faster (libsoxr, high quality), trimmed or padded with silence to `count`.
-    private static func resampled(_ stretched: [Float], factor: Double, count: Int) -> [Float]? {
+    /// out[i] = from[i]·(1 − i/count) + to[i]·i/count, libsox's linear crossfade (its fade-in starts at 0).
+    private static func crossfade(from: UnsafePointer<Float>, to: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let step = 1 / Float(count)
+        for i in 0..<count {
+            let fadeIn = step * Float(i)
+            out[i] = from[i] * (1 - fadeIn) + to[i] * fadeIn
+        }
+    }
+
+    /// `stretched` resampled from `inputRate` to 1 (libsoxr, high quality), trimmed or padded with silence to `count`.
+    private static func resampled(_ stretched: [Float], inputRate: Double, count: Int) -> [Float]? {
         var output = [Float](repeating: 0, count: count + 64)
         var produced = 0
         var ioSpec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
         var qualitySpec = soxr_quality_spec(UInt(SOXR_HQ), 0)
         let error = stretched.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
-                soxr_oneshot(factor, 1, 1, input.baseAddress, input.count, nil, out.baseAddress, out.count, &produced,
+                soxr_oneshot(inputRate, 1, 1, input.baseAddress, input.count, nil, out.baseAddress, out.count, &produced,
                              &ioSpec, &qualitySpec, nil)
             }
         }

@@ -45,6 +45,8 @@ extension RunConfig {
         .integer("num_workers", \.workerCount, 0...256, "Threads preparing batches; 0 = one per core."),
         .flag("prefetch_batches", \.prefetchBatches,
               "Training: prepare the next batch while the network trains on the current one (true), or prepare each batch on num_workers threads just before its step (false), so data threads never preempt torch's threads mid-step."),
+        .choice("prefetch_priority", \.prefetchPriority,
+                "Training with prefetch_batches: the scheduling class of the threads that prepare the next batch. idle (Linux SCHED_IDLE) runs them only on a core torch leaves free, so they seldom slow a step; normal competes with torch's threads."),
         .path("path_data", \.dataPath,
               "Data folder (dataset mode; for cifar10 the folder holding cifar-10-batches-bin, or that folder itself), or the image/audio file to score."),
         statisticsKey("dataset_mean", \.datasetMean,
@@ -82,7 +84,8 @@ extension RunConfig {
         .choice("score_checkpoint", \.scoreCheckpoint,
                 "Which checkpoint a finished run scores and evaluates with: best (the lowest validation loss, best.pt) or last (the last epoch, last.pt)."),
         .choice("pitch_shift", \.pitchShift,
-                "Audio augmentation: the pitch-shift step on the audio with libsox's pitch + rate (sox: CLMR's, about 2 ms per excerpt), on the audio with tunescore's own WSOLA stretch + libsoxr (wsola: the same chain, about a third of the cost, no lock), or on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free)."),
+                refused: ["wsola": "\"wsola\" is now \"native\": libsox's own stretch computed in tunescore, so it equals \"sox\""],
+                "Audio augmentation: the pitch-shift step on the audio with libsox's pitch + rate (sox: CLMR's), on the audio with libsox's WSOLA stretch computed in tunescore + libsoxr (native: the same joins and output as sox, at a fraction of the cost and without libsox's lock), or on the mel image (spectral: the spectrum's frequencies scaled into the mel bands, nearly free)."),
         .choice("reverb", \.reverb,
                 "Audio augmentation: the reverb step through libsox's reverb effect (sox: CLMR's) or through tunescore's own implementation of it (native: the same Freeverb filters, parameters and output, to float rounding, at a fraction of the cost and without libsox's lock)."),
     ]

@@ -24,6 +24,8 @@ public struct OneClassReport: Codable, Sendable {
     public var modelOnlyItemsPerSecond: Double?
     /// trainingItemsPerSecond / modelOnlyItemsPerSecond.
     public var loopEfficiency: Double?
+    /// The share of the loop spent waiting for data (`TrainingResult.dataWaitFraction`).
+    public var dataWaitFraction: Double
     public var evaluationSeconds: Double
     public var threads: Int
     public var checkpoint: String
@@ -115,8 +117,7 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
                                          let aurocs = try self.aurocs(of: network)
                                          return ["auroc_norm": aurocs.norm ?? .nan, "auroc_csi": aurocs.csi ?? .nan]
                                      } : nil,
-                                     observe: probe?.interleaved(with: log.record, source: data.train,
-                                                                 every: ModelOnlyProbe.interval(epochs: config.epochs), steps: 10)
+                                     observe: probe?.interleaved(with: log.record, source: data.train, steps: 10)
                                          ?? log.record)
         if let probe {
             log.note(String(format: "model-only step throughput after training: %.1f items/s", try probe.measure(source: data.train, steps: 20)))
@@ -139,7 +140,7 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
             testItems: data.test.count, aurocNorm: aurocs.norm, aurocCSI: aurocs.csi,
             aurocSimilarity: aurocs.similarity, aurocShift: aurocs.shift, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
-            loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, evaluationSeconds: evaluationSeconds,
+            loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, dataWaitFraction: result.dataWaitFraction, evaluationSeconds: evaluationSeconds,
             threads: TorchRuntime.threads, checkpoint: config.scoringCheckpoint(of: result).path)
     }
 }

@@ -21,7 +21,7 @@ func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
 }
 
 /// Hands out 0, 1, 2, … to concurrent workers.
-private final class IndexDispenser: @unchecked Sendable {
+final class IndexDispenser: @unchecked Sendable {
     private var next = 0
     private let lock = NSLock()
 
@@ -38,4 +38,104 @@ private final class IndexDispenser: @unchecked Sendable {
 final class UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// The scheduling class of the threads that prepare training batches.
+public enum DataThreadPriority: String, Sendable, CaseIterable {
+    /// The process's own priority, as any other thread.
+    case normal
+    /// Linux's idle class: runs only when a core has nothing else to run.
+    case idle
+}
+
+/// Threads of their own for data work, optionally at the scheduler's idle priority.
+///
+/// On two cores a thread preparing the next batch preempts one of torch's two threads mid-step, and the other then
+/// waits for it at the step's next synchronisation point, so every millisecond of data work costs the step more
+/// than a millisecond. At idle priority (Linux `SCHED_IDLE`) data work runs only while a core would otherwise idle:
+/// in the step's serial stretches, or while the loop waits for a batch that is not ready, when it has both cores.
+/// Threads of Dispatch's shared pool cannot be given that priority without leaking it into later work.
+final class WorkerThreads: @unchecked Sendable {
+    let count: Int
+    private let queue = JobQueue()
+
+    /// Starts `count` threads (at least one) at `priority`; they end when the pool is released.
+    init(count: Int, priority: DataThreadPriority) {
+        self.count = max(1, count)
+        for _ in 0..<self.count {
+            let thread = Thread { [queue] in
+                if priority == .idle { lowerToIdlePriority() }
+                queue.runUntilClosed()
+            }
+            thread.name = "tunescore.data"
+            thread.start()
+        }
+    }
+
+    deinit { queue.close(waking: count) }
+
+    /// Runs `body(i)` for i in 0..<count on the pool's threads and waits for all of them.
+    func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        let next = IndexDispenser()
+        let done = DispatchGroup()
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedBox(body)
+            for _ in 0..<min(self.count, count) {
+                done.enter()
+                queue.add(completing: done) {
+                    while let i = next.claim(below: count) { shared.value(i) }
+                }
+            }
+            done.wait()
+        }
+    }
+}
+
+/// The jobs waiting for a worker thread, each with the group it leaves when done.
+private final class JobQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let available = DispatchSemaphore(value: 0)
+    private var jobs: [(run: () -> Void, group: DispatchGroup)] = []
+    private var isClosed = false
+
+    func add(completing group: DispatchGroup, _ job: @escaping () -> Void) {
+        lock.withLock { jobs.append((job, group)) }
+        available.signal()
+    }
+
+    /// Runs jobs as they come until `close`.
+    func runUntilClosed() {
+        while true {
+            available.wait()
+            guard let group = runNextJob() else { return }
+            // Left only once the job is released: a waiter may be inside `withoutActuallyEscaping`, which checks
+            // that nothing still holds the closure the job captured.
+            group.leave()
+        }
+    }
+
+    /// Runs the oldest job and returns its group, nil once closed.
+    private func runNextJob() -> DispatchGroup? {
+        guard let job = lock.withLock({ isClosed ? nil : jobs.removeFirst() }) else { return nil }
+        job.run()
+        return job.group
+    }
+
+    func close(waking threads: Int) {
+        lock.withLock { isClosed = true }
+        for _ in 0..<threads { available.signal() }
+    }
+}
+
+/// Moves the calling thread to Linux's idle scheduling class, or if that is refused to the lowest nice value
+/// (which Linux keeps per thread). Elsewhere the thread keeps its priority.
+private func lowerToIdlePriority() {
+    #if os(Linux)
+    // SCHED_IDLE from <sched.h>, which Glibc's module exposes only with _GNU_SOURCE.
+    let schedIdle: Int32 = 5
+    var parameters = sched_param(sched_priority: 0)
+    if pthread_setschedparam(pthread_self(), schedIdle, &parameters) == 0 { return }
+    // Lowering one's own priority needs no privilege; a failure leaves the thread at normal priority, only slower.
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+    #endif
 }

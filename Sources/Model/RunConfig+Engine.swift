@@ -24,6 +24,7 @@ extension RunConfig {
             checkpointFolder: URL(fileURLWithPath: effectiveCheckpointDirectory),
             dataThreads: dataThreads)
         settings.prefetchesBatches = prefetchBatches
+        settings.prefetchPriority = prefetchPriority
         return settings
     }
 

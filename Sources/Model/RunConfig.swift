@@ -125,9 +125,10 @@ public struct RunConfig: Sendable {
     public var epochItems = 0
     public var maxExcerptsPerTrack = 32
     public var audioAugmentations = AudioAugmentation.Step.allCases
-    public var pitchShift = AudioAugmentation.PitchShift.sox
+    public var pitchShift = AudioAugmentation.PitchShift.native
     public var reverb = AudioAugmentation.Reverb.native
     public var prefetchBatches = true
+    public var prefetchPriority = DataThreadPriority.idle
     public var scoreCheckpoint = ScoreCheckpoint.best
 
     /// Which source last set each key, so a cross-key error names the right file.

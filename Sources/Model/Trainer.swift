@@ -28,6 +28,8 @@ public struct TrainingSettings: Sendable {
     /// Whether the next batch is prepared while the network trains on the current one (true), or each batch on
     /// `dataThreads` threads just before its step, with the CPU to itself (false).
     public var prefetchesBatches = true
+    /// The scheduling class of the threads that prefetch batches.
+    public var prefetchPriority = DataThreadPriority.idle
 
     public init(epochs: Int, batchSize: Int, learningRate: Double, optimizer: Optimizer.Kind, usesCosineSchedule: Bool,
                 warmupEpochs: Double, weightDecay: Double, momentum: Double, shifts: Int, loss: LossWeights, seed: UInt64,
@@ -99,6 +101,9 @@ public struct TrainingResult: Sendable {
     /// Training items per second of the step loop (batch preparation included; validation,
     /// checkpoints and evaluations excluded), over this run's steps.
     public var itemsPerSecond: Double
+    /// The share of the step loop's time spent waiting for a batch that was not ready (or, without prefetching,
+    /// building it): the part of the loop that data preparation did not hide behind the steps.
+    public var dataWaitFraction: Double
     public var bestValidationLoss: Double?
     public var lastCheckpoint: URL
     public var bestCheckpoint: URL
@@ -154,17 +159,20 @@ public final class Trainer {
         observe(.started(epoch: state.epoch, epochs: settings.epochs, batches: batchesPerEpoch, items: train.count))
         let runStart = DispatchTime.now()
         let prefetcher = BatchPrefetcher(source: train, shifts: settings.shifts, threads: settings.dataThreads,
-                                         overlapsTraining: settings.prefetchesBatches)
+                                         overlapsTraining: settings.prefetchesBatches, priority: settings.prefetchPriority)
 
         var trainedItems = 0
         var loopSeconds = 0.0
+        var waitSeconds = 0.0
         epochs: while state.epoch < settings.epochs && !isStopRequested {
             let epochStart = DispatchTime.now()
             let batches = epochBatches(epoch: state.epoch, count: train.count)
             prefetcher.request(items: batches[0], generator: stepGenerator(state.step))
             var epochLoss = LossValues()
             for (index, items) in batches.enumerated() {
+                let waitStart = DispatchTime.now()
                 let batch = prefetcher.take()
+                waitSeconds += seconds(since: waitStart)
                 if isStopRequested { break epochs }
                 if index + 1 < batches.count {
                     prefetcher.request(items: batches[index + 1], generator: stepGenerator(state.step + 1))
@@ -199,7 +207,8 @@ public final class Trainer {
         }
         let total = seconds(since: runStart)
         return TrainingResult(epochsCompleted: state.epoch, steps: state.step, trainingSeconds: total,
-                              itemsPerSecond: Double(trainedItems) / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
+                              itemsPerSecond: Double(trainedItems) / max(loopSeconds, 1e-9),
+                              dataWaitFraction: waitSeconds / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
                               lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
                               wasStopped: isStopRequested)
     }
@@ -299,15 +308,17 @@ public final class ModelOnlyProbe {
     }
 
     /// `observe`, plus a reading of `steps` steps after every `every`-th epoch but the last (which the reading
-    /// after training covers). The trainer times an epoch before it reports it, so readings never count as loop
-    /// time; with prefetching idle between epochs, a reading has the CPU to itself.
+    /// after training covers); `every` nil = `interval(epochs:)` of the run. The trainer times an epoch before it
+    /// reports it, so readings never count as loop time; with prefetching idle between epochs, a reading has the CPU
+    /// to itself.
     public func interleaved<Source: TrainingSource>(
-        with observe: @escaping (TrainingEvent) -> Void, source: Source, every: Int, steps: Int
+        with observe: @escaping (TrainingEvent) -> Void, source: Source, every: Int? = nil, steps: Int
     ) -> (TrainingEvent) -> Void {
         { [self] event in
             observe(event)
-            guard case .epochFinished(let report) = event, every > 0,
-                  report.epoch % every == 0, report.epoch < report.epochs else { return }
+            guard case .epochFinished(let report) = event else { return }
+            let every = every ?? Self.interval(epochs: report.epochs)
+            guard every > 0, report.epoch % every == 0, report.epoch < report.epochs else { return }
             // A failed reading only leaves the mean to the others; the training run must not stop for it.
             _ = try? measure(source: source, steps: steps)
         }
@@ -324,36 +335,37 @@ func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
-/// Prepares the next batch on a background queue while the current one trains, or, when it does not
-/// `overlapsTraining`, builds each batch when it is taken: on two cores, preparation threads that preempt one of
-/// torch's threads mid-step leave the other waiting for it at the step's next synchronisation point.
+/// Prepares the next batch on worker threads of its own (by default at idle priority, see `WorkerThreads`) while
+/// the current one trains, or, when it does not `overlapsTraining`, builds each batch when it is taken, on
+/// Dispatch's pool with the CPU to itself.
 final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let source: Source
     private let shifts: Int
     private let threads: Int
-    private let overlapsTraining: Bool
+    /// Build the prefetched batches; nil without overlap.
+    private let workers: WorkerThreads?
     private let queue = DispatchQueue(label: "tunescore.batches")
     private let ready = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var batches: [TrainingBatch] = []
     private var requests: [(items: [Int], generator: SeededGenerator)] = []
 
-    init(source: Source, shifts: Int, threads: Int, overlapsTraining: Bool = true) {
+    init(source: Source, shifts: Int, threads: Int, overlapsTraining: Bool = true, priority: DataThreadPriority = .idle) {
         self.source = source
         self.shifts = shifts
         self.threads = threads
-        self.overlapsTraining = overlapsTraining
+        workers = overlapsTraining ? WorkerThreads(count: threads, priority: priority) : nil
     }
 
     /// Starts building a batch (or, without overlap, queues the request); batches come out of `take()` in
     /// request order.
     func request(items: [Int], generator: SeededGenerator) {
-        guard overlapsTraining else {
+        guard let workers else {
             requests.append((items, generator))
             return
         }
         queue.async { [self] in
-            let batch = ShiftMajorBatch.make(source: source, items: items, shifts: shifts, generator: generator, threads: threads)
+            let batch = ShiftMajorBatch.make(source: source, items: items, shifts: shifts, generator: generator, workers: workers)
             lock.withLock { batches.append(batch) }
             ready.signal()
         }
@@ -361,7 +373,7 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
 
     /// Waits for the oldest requested batch (without overlap: builds it now).
     func take() -> TrainingBatch {
-        if !overlapsTraining {
+        guard workers != nil else {
             let request = requests.removeFirst()
             return ShiftMajorBatch.make(source: source, items: request.items, shifts: shifts, generator: request.generator,
                                         threads: threads)

@@ -81,12 +81,23 @@ public enum ShiftMajorBatch {
     /// result does not depend on how many threads build it.
     public static func make<Source: TrainingSource>(source: Source, items: [Int], shifts: Int, generator: SeededGenerator,
                                                     threads: Int = 1) -> TrainingBatch {
+        make(source: source, items: items, shifts: shifts, generator: generator) { parallelFor($0, threads: threads, $1) }
+    }
+
+    /// `make(source:items:shifts:generator:threads:)` with the items built on `workers`.
+    static func make<Source: TrainingSource>(source: Source, items: [Int], shifts: Int, generator: SeededGenerator,
+                                             workers: WorkerThreads) -> TrainingBatch {
+        make(source: source, items: items, shifts: shifts, generator: generator, forEachItem: workers.parallelFor)
+    }
+
+    private static func make<Source: TrainingSource>(source: Source, items: [Int], shifts: Int, generator: SeededGenerator,
+                                                     forEachItem: (Int, (Int) -> Void) -> Void) -> TrainingBatch {
         let b = items.count, slotsPerItem = 2 * shifts, size = source.shape.size
         let n = b * slotsPerItem
         var input = [Float](repeating: 0, count: n * size)
         input.withUnsafeMutableBufferPointer { buffer in
             let base = SendablePointer(buffer.baseAddress!)
-            parallelFor(b, threads: threads) { itemIndex in
+            forEachItem(b) { itemIndex in
                 var itemGenerator = generator.derived(UInt64(itemIndex))
                 let slots = (0..<slotsPerItem).map { j in
                     UnsafeMutableBufferPointer(start: base.pointer + (j * b + itemIndex) * size, count: size)

@@ -82,14 +82,14 @@ final class AudioAugmentationTests: XCTestCase {
         XCTAssertNotEqual(soxSamples, music())
     }
 
-    func testWSOLAPitchStepShiftsTheAudioByTheCentsItDraws() throws {
-        let wsola = AudioAugmentation(pitchShift: .wsola)
+    func testNativePitchStepShiftsTheAudioByTheCentsItDraws() throws {
+        let native = AudioAugmentation(pitchShift: .native)
         var a = SeededGenerator(seed: 6), b = SeededGenerator(seed: 6), c = SeededGenerator(seed: 6)
         var first = music(), second = music()
         var spectral = SpectralAugmentation()
-        try wsola.apply(.pitch, to: &first, spectral: &spectral, using: &a)
-        try wsola.apply(.pitch, to: &second, spectral: &spectral, using: &b)
-        XCTAssertEqual(spectral, SpectralAugmentation(), "the wsola shift acts on the audio")
+        try native.apply(.pitch, to: &first, spectral: &spectral, using: &a)
+        try native.apply(.pitch, to: &second, spectral: &spectral, using: &b)
+        XCTAssertEqual(spectral, SpectralAugmentation(), "the native shift acts on the audio")
         XCTAssertEqual(first, second)
         XCTAssertEqual(first.count, length)
         let cents = c.integer(in: AudioAugmentation.Settings().pitchCents)

@@ -141,8 +141,17 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(ModelOnlyProbe.interval(epochs: 3), 1)
     }
 
+    func testInterleavedProbeWithoutAnIntervalReadsAboutEightTimesARun() throws {
+        let probe = try ModelOnlyProbe(spec: tinySpec(), settings: settings(epochs: 1))
+        let source = SyntheticSource(count: 8)
+        let trainer = try Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 17), configJSON: "{}")
+        _ = try trainer.run(train: SubsetSource(source, indices: Array(0..<6)), validation: nil as SubsetSource<SyntheticSource>?,
+                            resume: false, observe: probe.interleaved(with: { _ in }, source: source, steps: 1))
+        XCTAssertEqual(probe.readings.count, 8, "17 epochs: a reading after every second epoch but the last")
+    }
+
     func testScoreCheckpointPicksBestOrLast() {
-        let result = TrainingResult(epochsCompleted: 2, steps: 4, trainingSeconds: 1, itemsPerSecond: 1, bestValidationLoss: 1,
+        let result = TrainingResult(epochsCompleted: 2, steps: 4, trainingSeconds: 1, itemsPerSecond: 1, dataWaitFraction: 0, bestValidationLoss: 1,
                                     lastCheckpoint: folder.appendingPathComponent("last.pt"),
                                     bestCheckpoint: folder.appendingPathComponent("best.pt"), modelID: "m", wasStopped: false)
         var config = RunConfig()
@@ -245,6 +254,21 @@ final class EngineTests: XCTestCase {
         let (_, built) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: inline, configJSON: "{}"), resume: false)
         XCTAssertEqual(built.count, 4)
         XCTAssertEqual(built.map(\.2), prefetched.map(\.2), "the same batches in the same order, only built at another time")
+    }
+
+    func testPrefetchingAtNormalPriorityGivesTheSameLossesAsAtIdlePriority() throws {
+        TorchRuntime.seed(11)
+        let (_, idle) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"),
+                                   resume: false)
+        try FileManager.default.removeItem(at: folder)
+        var normal = settings(epochs: 2)
+        normal.prefetchPriority = .normal
+        TorchRuntime.seed(11)
+        let (result, competing) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: normal, configJSON: "{}"), resume: false)
+        XCTAssertEqual(settings(epochs: 2).prefetchPriority, .idle, "idle is the default")
+        XCTAssertEqual(competing.count, 4)
+        XCTAssertEqual(competing.map(\.2), idle.map(\.2), "priority changes when a batch is built, not what it holds")
+        XCTAssert((0...1).contains(result.dataWaitFraction), "a share of the loop: \(result.dataWaitFraction)")
     }
 
     func testSameSeedGivesSameLosses() throws {

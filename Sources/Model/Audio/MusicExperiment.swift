@@ -75,6 +75,8 @@ public struct MusicReport: Codable, Sendable {
     /// Optimiser steps alone on a prepared batch: the mean of one reading before training and one after.
     public var modelOnlyItemsPerSecond: Double
     public var loopEfficiency: Double
+    /// The share of the loop spent waiting for data (`TrainingResult.dataWaitFraction`).
+    public var dataWaitFraction: Double
     public var scoringSeconds: Double
     public var threads: Int
     public var checkpoint: String
@@ -142,7 +144,7 @@ public struct MusicExperiment: Sendable {
             perGroup: Dictionary(uniqueKeysWithValues: Set(outlierGroups).map { ($0, evaluation.auroc(against: $0)) }),
             featureRealtimeFactor: realtime, decodeSeconds: decodeSeconds, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
-            loopEfficiency: result.itemsPerSecond / modelOnly, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,
+            loopEfficiency: result.itemsPerSecond / modelOnly, dataWaitFraction: result.dataWaitFraction, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,
             checkpoint: config.scoringCheckpoint(of: result).path)
     }
 }

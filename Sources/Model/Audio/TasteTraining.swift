@@ -86,7 +86,7 @@ public struct TasteTraining: Sendable {
         let trainer = try Trainer(network: network, settings: settings, configJSON: config.json())
         hook?(trainer)
         say("training on \(trainIndices.count) tracks (\(trainItems.count) excerpts an epoch), validating on \(validationIndices.count)")
-        let observe = probe?.interleaved(with: log.record, source: trainSource, every: ModelOnlyProbe.interval(epochs: settings.epochs), steps: 6)
+        let observe = probe?.interleaved(with: log.record, source: trainSource, steps: 6)
             ?? log.record
         let result = try trainer.run(train: trainSource, validation: validationSource, resume: resume, observe: observe)
         guard !result.wasStopped else {
