@@ -243,42 +243,40 @@ final class EngineTests: XCTestCase {
         return (result, steps)
     }
 
-    func testBuildingEachBatchAtItsStepGivesTheSameLossesAsPrefetching() throws {
+    /// A fresh run with seed 11 under `settings`, its checkpoint folder emptied first: the result and each step's loss.
+    private func seededRun(_ settings: TrainingSettings) throws -> (result: TrainingResult, losses: [Double]) {
+        if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
         TorchRuntime.seed(11)
-        let (_, prefetched) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"),
+        let (result, steps) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings, configJSON: "{}"),
                                          resume: false)
-        try FileManager.default.removeItem(at: folder)
+        return (result, steps.map(\.2))
+    }
+
+    func testBuildingEachBatchAtItsStepGivesTheSameLossesAsPrefetching() throws {
+        let prefetched = try seededRun(settings(epochs: 2)).losses
         var inline = settings(epochs: 2)
         inline.prefetchesBatches = false
-        TorchRuntime.seed(11)
-        let (_, built) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: inline, configJSON: "{}"), resume: false)
+        let built = try seededRun(inline).losses
         XCTAssertEqual(built.count, 4)
-        XCTAssertEqual(built.map(\.2), prefetched.map(\.2), "the same batches in the same order, only built at another time")
+        XCTAssertEqual(built, prefetched, "the same batches in the same order, only built at another time")
     }
 
     func testPrefetchingAtNormalPriorityGivesTheSameLossesAsAtIdlePriority() throws {
-        TorchRuntime.seed(11)
-        let (_, idle) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"),
-                                   resume: false)
-        try FileManager.default.removeItem(at: folder)
+        let idle = try seededRun(settings(epochs: 2)).losses
         var normal = settings(epochs: 2)
         normal.prefetchPriority = .normal
-        TorchRuntime.seed(11)
-        let (result, competing) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: normal, configJSON: "{}"), resume: false)
+        let (result, competing) = try seededRun(normal)
         XCTAssertEqual(settings(epochs: 2).prefetchPriority, .idle, "idle is the default")
         XCTAssertEqual(competing.count, 4)
-        XCTAssertEqual(competing.map(\.2), idle.map(\.2), "priority changes when a batch is built, not what it holds")
+        XCTAssertEqual(competing, idle, "priority changes when a batch is built, not what it holds")
         XCTAssert((0...1).contains(result.dataWaitFraction), "a share of the loop: \(result.dataWaitFraction)")
     }
 
     func testSameSeedGivesSameLosses() throws {
-        TorchRuntime.seed(11)
-        let (_, a) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"), resume: false)
-        try FileManager.default.removeItem(at: folder)
-        TorchRuntime.seed(11)
-        let (_, b) = try record(Trainer(network: CSINetwork(spec: tinySpec()), settings: settings(epochs: 2), configJSON: "{}"), resume: false)
+        let a = try seededRun(settings(epochs: 2)).losses
+        let b = try seededRun(settings(epochs: 2)).losses
         XCTAssertEqual(a.count, 4)
-        XCTAssertEqual(a.map(\.2), b.map(\.2))
+        XCTAssertEqual(a, b)
     }
 
     func testResumeContinuesWhereItStopped() throws {
