@@ -142,11 +142,31 @@ public final class MelSpectrogram: Sendable {
 
     // MARK: - Computation
 
+    /// How mel band powers become the output values.
+    enum Scaling: Sendable {
+        /// `log1p`, then min-max scaled to [0, 1] per excerpt: the network's input image.
+        case unitRange
+        /// Decibels, unscaled: what loudness and timbre statistics are computed from.
+        case decibels
+    }
+
+    /// The mel band powers of `excerpts` in decibels (10 log10(power + 1e-10)), `[excerpt][band][frame]`: unlike
+    /// the network's images, loudness and level differences between excerpts are kept.
+    public func decibelMelBatch(_ excerpts: [[Float]], workers: Int = 1) -> [Float] {
+        for excerpt in excerpts {
+            precondition(excerpt.count == excerptLength, "excerpt has \(excerpt.count) samples, expected \(excerptLength)")
+        }
+        return computeBatch(count: excerpts.count, workers: workers, scaling: .decibels) { index, destination in
+            _ = destination.update(fromContentsOf: excerpts[index])
+        }
+    }
+
     /// Runs `count` excerpts through the pipeline; `fill(index, buffer)` writes excerpt `index` into the
     /// worker's `excerptLength`-sample input buffer. Each worker owns one set of scratch buffers, so the loop
     /// over frames allocates nothing.
     private func computeBatch(
-        count: Int, workers: Int, filterbank: MelFilterbank? = nil, fill: @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void
+        count: Int, workers: Int, filterbank: MelFilterbank? = nil, scaling: Scaling = .unitRange,
+        fill: @Sendable (Int, UnsafeMutableBufferPointer<Float>) -> Void
     ) -> [Float] {
         let filterbank = filterbank ?? self.filterbank
         let perExcerpt = valuesPerExcerpt
@@ -159,7 +179,7 @@ public final class MelSpectrogram: Sendable {
                 let scratch = Scratch(excerptLength: excerptLength, fftSize: fftSize)
                 for index in stride(from: worker, to: count, by: workerCount) {
                     fill(index, UnsafeMutableBufferPointer(start: scratch.padded + fftSize / 2, count: excerptLength))
-                    spectrogram(scratch: scratch, filterbank: filterbank, into: base + index * perExcerpt)
+                    spectrogram(scratch: scratch, filterbank: filterbank, scaling: scaling, into: base + index * perExcerpt)
                 }
             }
             if workerCount == 1 {
@@ -175,7 +195,7 @@ public final class MelSpectrogram: Sendable {
     static let frameGroup = MelFilterbank.framesPerApply
 
     /// Computes the normalised log-mel spectrogram of the excerpt already in `scratch.padded`'s middle.
-    private func spectrogram(scratch: Scratch, filterbank: MelFilterbank, into output: UnsafeMutablePointer<Float>) {
+    private func spectrogram(scratch: Scratch, filterbank: MelFilterbank, scaling: Scaling, into output: UnsafeMutablePointer<Float>) {
         reflectPad(scratch.padded)
         let frame = scratch.frame, spectrum = scratch.spectrum, powers = scratch.powers
         let binCount = fftSize / 2 + 1, group = Self.frameGroup
@@ -195,7 +215,17 @@ public final class MelSpectrogram: Sendable {
                 filterbank.apply(powers: powers, output: output + first, frames: frames, stride: frameCount)
             }
         }
-        Self.logScaleToUnitRange(UnsafeMutableBufferPointer(start: output, count: valuesPerExcerpt))
+        let values = UnsafeMutableBufferPointer(start: output, count: valuesPerExcerpt)
+        switch scaling {
+        case .unitRange: Self.logScaleToUnitRange(values)
+        case .decibels: Self.powerToDecibels(values)
+        }
+    }
+
+    /// 10 log10(power + 1e-10): the mel band powers on an absolute scale (a full-scale sine peaks near +50 dB here,
+    /// silence sits at -100 dB).
+    static func powerToDecibels(_ values: UnsafeMutableBufferPointer<Float>) {
+        for i in values.indices { values[i] = 10 * log10(values[i] + 1e-10) }
     }
 
     /// Mirrors `fftSize / 2` samples at both ends of the excerpt around its first and last sample (numpy's

@@ -57,4 +57,11 @@ public enum AUROC {
         }
         return points
     }
+
+    /// The share of positives among the `k` highest scores (ties keep the given order): what a person sees at the top
+    /// of a ranked list.
+    public static func precision(at k: Int, scores: [Double], isPositive: [Bool]) -> Double {
+        let top = scores.indices.sorted { (scores[$0], $1) > (scores[$1], $0) }.prefix(k)
+        return top.isEmpty ? 0 : Double(top.filter { isPositive[$0] }.count) / Double(top.count)
+    }
 }

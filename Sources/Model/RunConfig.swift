@@ -33,6 +33,18 @@ public struct RunConfig: Sendable {
     public enum CSITerms: String, CaseIterable, Sendable {
         case both, shift
     }
+    /// What a taste model ranks new music by.
+    public enum TasteScore: String, CaseIterable, Sendable, Codable {
+        /// Mean cosine to the nearest liked tracks in the descriptor space; no network is trained.
+        case descriptor
+        /// The CSI score of a network trained on the liked tracks (`csi_terms`).
+        case csi
+        /// Both, each standardised by the liked tracks' own scores, averaged.
+        case blend
+
+        /// Whether this ranking needs a trained network.
+        public var needsNetwork: Bool { self != .descriptor }
+    }
     /// Which checkpoint a finished run scores with: the lowest validation loss (`best.pt`) or the last epoch's.
     public enum ScoreCheckpoint: String, CaseIterable, Sendable {
         case best, last
@@ -121,6 +133,8 @@ public struct RunConfig: Sendable {
     public var sharesShiftAugmentation = false
     public var audioShift = AudioShiftKind.noise
     public var csiTerms = CSITerms.both
+    public var tasteScore = TasteScore.csi
+    public var descriptorSpacePath: String? = nil
     public var excerptsPerTrack = 8
     public var epochItems = 0
     public var maxExcerptsPerTrack = 32
@@ -376,6 +390,12 @@ extension RunConfig {
         case .training:
             try requirePath("path_data", dataPath, isDirectory: true)
             if let modelWeights { try requirePath("model_weights", modelWeights, isDirectory: false) }
+            if let descriptorSpacePath {
+                try requirePath("descriptor_space", descriptorSpacePath, isDirectory: false)
+                do { _ = try DescriptorSpace.load(from: descriptorSpacePath) } catch {
+                    throw KeyedProblem("descriptor_space", .unreadable, "\(error)")
+                }
+            }
         case .evaluation:
             try requirePath("path_data", dataPath, isDirectory: evaluationMode == .dataset)
             guard let checkpointPath else {

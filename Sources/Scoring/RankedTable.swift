@@ -38,8 +38,11 @@ public struct ScoredTrackLine: Encodable {
 
     public var path: String
     public var fit: Double
-    public var csi: Double
-    public var norm: Double
+    /// The score the model ranks by.
+    public var score: Double?
+    /// The network's scores; absent when the model has no network.
+    public var csi: Double?
+    public var norm: Double?
     public var title: String?
     public var artist: String?
     public var album: String?
@@ -50,8 +53,9 @@ public struct ScoredTrackLine: Encodable {
     public init(_ track: ScoredTrack) {
         path = track.path.displayString
         fit = (track.fit * 10).rounded() / 10
-        csi = track.csi
-        norm = track.norm
+        score = track.score.isFinite ? track.score : nil
+        csi = track.csi.isFinite ? track.csi : nil
+        norm = track.norm.isFinite ? track.norm : nil
         title = track.title
         artist = track.artist
         album = track.album

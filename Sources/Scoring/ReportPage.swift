@@ -165,7 +165,7 @@ public struct ReportPage: Sendable {
     /// total: there are usually far more new tracks than liked ones, and the shapes are what matter.
     private func histogram() -> String {
         let liked = likedScores.filter(\.isFinite)
-        let newScores = new.map(\.csi).filter(\.isFinite)
+        let newScores = new.map(\.score).filter(\.isFinite)
         guard var low = (liked + newScores).min(), var high = (liked + newScores).max() else {
             return "<p>No scores to show.</p>"
         }

@@ -129,18 +129,18 @@ public final class ScoreCache: Sendable {
         }
         try write { db in
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO scores (model_id, path, size, mtime_ns, title, artist, album, duration, norm, csi, fit,
+                INSERT INTO scores (model_id, path, size, mtime_ns, title, artist, album, duration, norm, csi, score, fit,
                     excerpt_count, reasons, scored_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(model_id, path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
                     title = excluded.title, artist = excluded.artist, album = excluded.album,
-                    duration = excluded.duration, norm = excluded.norm, csi = excluded.csi, fit = excluded.fit,
+                    duration = excluded.duration, norm = excluded.norm, csi = excluded.csi, score = excluded.score, fit = excluded.fit,
                     excerpt_count = excluded.excerpt_count, reasons = excluded.reasons, scored_at = excluded.scored_at
                 """)
             for (track, reasons) in zip(tracks, reasons) {
                 try statement.execute(arguments: [
                     track.modelID, Data(track.path.bytes), track.size, track.modificationTimeNs, track.title,
-                    track.artist, track.album, track.duration, track.norm, track.csi, track.fit, track.excerptCount,
+                    track.artist, track.album, track.duration, track.norm, track.csi, track.score, track.fit, track.excerptCount,
                     reasons, track.scoredAt.timeIntervalSince1970,
                 ])
             }
@@ -151,13 +151,13 @@ public final class ScoreCache: Sendable {
         }
     }
 
-    /// Every cached score of `modelID`, best fit first (ties: higher CSI, then path).
+    /// Every cached score of `modelID`, best fit first (ties: higher score, then path).
     public func ranked(modelID: String) throws -> [ScoredTrack] {
         try run {
             try pool.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT * FROM scores WHERE model_id = ?
-                    ORDER BY fit IS NULL, fit DESC, csi IS NULL, csi DESC, path
+                    ORDER BY fit IS NULL, fit DESC, score IS NULL, score DESC, path
                     """, arguments: [modelID]).map(self.track)
             }
         }
@@ -219,6 +219,11 @@ public final class ScoreCache: Sendable {
             PRIMARY KEY (model_id, path)
         );
         CREATE TABLE scoring_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+        // The ranked score: CSI's until models could rank by other scores.
+        """
+        ALTER TABLE scores ADD COLUMN score REAL;
+        UPDATE scores SET score = csi;
         """,
     ]
 
@@ -296,7 +301,7 @@ public final class ScoreCache: Sendable {
         }
         return ScoredTrack(path: path, size: row["size"], modificationTimeNs: row["mtime_ns"], modelID: row["model_id"],
                            title: row["title"], artist: row["artist"], album: row["album"], duration: row["duration"],
-                           norm: row["norm"] ?? .nan, csi: row["csi"] ?? .nan, fit: row["fit"] ?? .nan,
+                           norm: row["norm"] ?? .nan, csi: row["csi"] ?? .nan, score: row["score"] ?? .nan, fit: row["fit"] ?? .nan,
                            excerptCount: row["excerpt_count"], reasons: reasons,
                            scoredAt: Date(timeIntervalSince1970: row["scored_at"]))
     }

@@ -34,11 +34,13 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
     public var album: String?
     /// Seconds, when known.
     public var duration: Double?
-    /// Mean feature-norm score over the excerpts.
+    /// Mean feature-norm score over the excerpts (NaN when the model has no network).
     public var norm: Double
-    /// Mean CSI score over the excerpts (higher = more typical of the liked music).
+    /// Mean CSI score over the excerpts (higher = more typical of the liked music; NaN when the model has no network).
     public var csi: Double
-    /// Percentile of `csi` among the liked tracks' scores (0...100), see `FitCalibration`.
+    /// The score the model ranks by (its `taste_score`; higher = more like the liked music).
+    public var score: Double
+    /// Percentile of `score` among the liked tracks' scores (0...100), see `FitCalibration`.
     public var fit: Double
     /// How many excerpts the scores average.
     public var excerptCount: Int
@@ -50,7 +52,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
     /// A track with the given values.
     public init(path: RawPath, size: Int64, modificationTimeNs: Int64, modelID: String, title: String? = nil,
                 artist: String? = nil, album: String? = nil, duration: Double? = nil, norm: Double, csi: Double,
-                fit: Double, excerptCount: Int, reasons: [Reason] = [], scoredAt: Date) {
+                score: Double? = nil, fit: Double, excerptCount: Int, reasons: [Reason] = [], scoredAt: Date) {
         self.path = path
         self.size = size
         self.modificationTimeNs = modificationTimeNs
@@ -61,6 +63,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
         self.duration = duration
         self.norm = norm
         self.csi = csi
+        self.score = score ?? csi
         self.fit = fit
         self.excerptCount = excerptCount
         self.reasons = reasons
@@ -90,7 +93,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
     // `path` is written as readable text, and its bytes in base64 too when they are not UTF-8, so JSON
     // consumers get a usable string while a non-UTF-8 name still survives a round trip.
     private enum CodingKeys: String, CodingKey {
-        case path, pathBytes, size, modificationTimeNs, modelID, title, artist, album, duration, norm, csi, fit,
+        case path, pathBytes, size, modificationTimeNs, modelID, title, artist, album, duration, norm, csi, score, fit,
              excerptCount, reasons, scoredAt
     }
 
@@ -111,6 +114,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
         duration = try container.decodeIfPresent(Double.self, forKey: .duration)
         norm = try container.decode(Double.self, forKey: .norm)
         csi = try container.decode(Double.self, forKey: .csi)
+        score = try container.decodeIfPresent(Double.self, forKey: .score) ?? csi
         fit = try container.decode(Double.self, forKey: .fit)
         excerptCount = try container.decode(Int.self, forKey: .excerptCount)
         reasons = try container.decodeIfPresent([Reason].self, forKey: .reasons) ?? []
@@ -131,6 +135,7 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
         try container.encodeIfPresent(duration, forKey: .duration)
         try container.encode(norm, forKey: .norm)
         try container.encode(csi, forKey: .csi)
+        try container.encode(score, forKey: .score)
         try container.encode(fit, forKey: .fit)
         try container.encode(excerptCount, forKey: .excerptCount)
         try container.encode(reasons, forKey: .reasons)

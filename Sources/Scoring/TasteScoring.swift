@@ -60,7 +60,7 @@ public struct TasteScoring: Sendable {
     /// The fit scale and the liked-track search, built once per run rather than once per batch.
     func rankingTools() throws -> (fit: FitCalibration, closest: ClosestLiked) {
         (try FitCalibration(scores: model.profile.calibrationScores),
-         ClosestLiked(liked: model.profile.liked.map { ($0.displayName, $0.embedding) }))
+         ClosestLiked(liked: model.profile.liked.map { ($0.displayName, $0.reasonEmbedding) }))
     }
 
     func scoreBatch(_ batch: [CatalogTrack], modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
@@ -70,7 +70,7 @@ public struct TasteScoring: Sendable {
         let decoded = MusicCollection.decode(audio, cache: scratch, threads: threads)
         defer { scratch.evict(audio) }
         guard !decoded.tracks.isEmpty else { return ([], decoded.skipped, 0) }
-        let scores = try model.score(decoded.tracks, pcm: decoded.pcm)
+        let scores = try model.score(decoded.tracks, pcm: decoded.pcm, threads: threads)
         let rows = Dictionary(batch.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Date()
         let tracks = decoded.tracks.indices.map { t -> ScoredTrack in
@@ -78,15 +78,15 @@ public struct TasteScoring: Sendable {
             return ScoredTrack(
                 path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs, modelID: modelID,
                 title: row.tags.title, artist: row.tags.artist, album: row.tags.album, duration: row.duration ?? decoded.pcm[t].duration,
-                norm: scores.norm[t], csi: scores.csi[t], fit: tools.fit.fit(for: scores.csi[t]),
-                excerptCount: scores.excerptCounts[t], reasons: tools.closest.reasons(for: scores.embeddings[t], count: 3),
+                norm: scores.norm[t], csi: scores.csi[t], score: scores.ranked[t], fit: tools.fit.fit(for: scores.ranked[t]),
+                excerptCount: scores.excerptCounts[t], reasons: tools.closest.reasons(for: scores.reasonEmbeddings[t], count: 3),
                 scoredAt: now)
         }
         return (tracks, decoded.skipped, decoded.pcm.reduce(0) { $0 + $1.duration })
     }
 
-    /// Best fit first, as the cache ranks (ties: higher CSI, then path).
+    /// Best fit first, as the cache ranks (ties: higher score, then path).
     public static func rank(_ tracks: [ScoredTrack]) -> [ScoredTrack] {
-        tracks.sorted { ($0.fit, $0.csi, $1.path) > ($1.fit, $1.csi, $0.path) }
+        tracks.sorted { ($0.fit, $0.score, $1.path) > ($1.fit, $1.score, $0.path) }
     }
 }

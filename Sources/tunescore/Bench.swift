@@ -7,7 +7,7 @@ extension Tunescore {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measures speed and accuracy; prints JSON with --json.",
-            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchFeatures.self, BenchAugment.self, Step.self]
+            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self]
         )
     }
 }
@@ -40,12 +40,13 @@ extension Tunescore.Bench {
 
     struct Genres: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Music one-class benchmark: train on 70% of one style's tracks, test on the rest and every other style.")
+            abstract: "Music one-class benchmark: train on 70% of one style's tracks, test on the rest and every other style.",
+            discussion: "--liked all runs every style in turn as the liked music (with --splits N each) and prints one table: the track AUROC of the score `tunescore score` ranks by against each other style and all of them, precision at 10 and training seconds per liked style, then the mean over styles.")
 
-        @Option(help: "Folder with one sub-folder per style (e.g. OUT/music from ../shared/data/genre-music.sh OUT).")
+        @Option(help: "Folder with one sub-folder per style.")
         var data: String
 
-        @Option(help: "The style (sub-folder) that plays the liked music.")
+        @Option(help: "The style (sub-folder) that plays the liked music, or 'all' for every style in turn.")
         var liked: String
 
         @OptionGroup var options: ConfigOptions
@@ -63,27 +64,43 @@ extension Tunescore.Bench {
         @Flag(help: "Continue from log_dir's last.pt instead of training anew; a finished run is only scored again (with --set score_checkpoint=last, say).")
         var resume = false
 
+        static let allStyles = "all"
+
         func validate() throws {
-            if resume && (repeats > 1 || splits > 1) { throw ValidationError("--resume continues one run; it does not combine with --repeats or --splits") }
+            if resume && (repeats > 1 || splits > 1 || liked == Self.allStyles) {
+                throw ValidationError("--resume continues one run; it does not combine with --repeats, --splits or --liked all")
+            }
             if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
             if splits < 1 { throw ValidationError("--splits must be at least 1") }
-            if repeats > 1 && splits > 1 { throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) do not combine") }
+            if repeats > 1 && (splits > 1 || liked == Self.allStyles) {
+                throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) or --liked all do not combine")
+            }
         }
 
         func run() throws {
             let extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
             let styles = try MusicCollection.styles(in: RawPath(data))
-            guard let liked = styles[self.liked] else {
-                throw ValidationError("no style '\(self.liked)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", "))")
-            }
-            let others = styles.filter { $0.key != self.liked }.sorted { $0.key < $1.key }.flatMap(\.value)
-            let validationFraction = config.validationFraction
-            let split: @Sendable (Int) -> MusicSplit = { seed in
-                MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: validationFraction,
-                                   seed: UInt64(seed))
-            }
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
+            if liked == Self.allStyles {
+                var results: [String: MusicSeriesReport] = [:]
+                for style in styles.keys.sorted() {
+                    var styleConfig = config
+                    styleConfig.logDirectory = URL(fileURLWithPath: config.effectiveLogDirectory).appendingPathComponent("liked-\(style)").path
+                    let split = self.split(liked: style, styles: styles, config: styleConfig)
+                    printError("liked: \(style)")
+                    let experiment = MusicExperiment(config: styleConfig, split: split(styleConfig.seed), cache: pcm, label: style)
+                    results[style] = try MusicSeries(experiment: experiment, runs: splits, resplit: split).run { printError($0) }
+                }
+                let report = TasteBenchmarkReport(styles: results)
+                if bench.json { try printReport(report, json: true) }
+                (bench.json ? printError : { print($0) })(report.table())
+                return
+            }
+            guard styles[self.liked] != nil else {
+                throw ValidationError("no style '\(self.liked)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
+            }
+            let split = self.split(liked: liked, styles: styles, config: config)
             let experiment = MusicExperiment(config: config, split: split(config.seed), cache: pcm, label: self.liked)
             if repeats > 1 || splits > 1 {
                 let series = MusicSeries(experiment: experiment, runs: max(repeats, splits), resplit: splits > 1 ? split : nil)
@@ -94,6 +111,17 @@ extension Tunescore.Bench {
                 printError($0)
             }
             try printReport(report, json: bench.json)
+        }
+
+        /// The seeded split of each run: 70 % of `liked`'s tracks train, the rest are tested with every other style.
+        private func split(liked: String, styles: [String: [AudioTrack]], config: RunConfig) -> @Sendable (Int) -> MusicSplit {
+            let likedTracks = styles[liked] ?? []
+            let others = styles.filter { $0.key != liked }.sorted { $0.key < $1.key }.flatMap(\.value)
+            let validationFraction = config.validationFraction
+            return { seed in
+                MusicSplit.heldOut(liked: likedTracks, others: others, trainFraction: 0.7, validationFraction: validationFraction,
+                                   seed: UInt64(seed))
+            }
         }
     }
 

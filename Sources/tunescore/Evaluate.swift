@@ -50,8 +50,9 @@ extension Tunescore {
                 print(String(decoding: try encoder.encode(ScoredTrackLine(track)), as: UTF8.self))
                 return
             }
+            let network = track.csi.isFinite ? String(format: ", csi %.4f, norm %.4f", track.csi, track.norm) : ""
             print("\(track.displayName): fit \(String(format: "%.0f", track.fit)) of 100 "
-                + "(csi \(String(format: "%.4f", track.csi)), norm \(String(format: "%.4f", track.norm)), \(track.excerptCount) excerpts)")
+                + "(score \(String(format: "%.4f", track.score))\(network), \(track.excerptCount) excerpts)")
             for reason in track.reasons { print("  because you liked \(reason.likedTrack) (similarity \(String(format: "%.2f", reason.similarity)))") }
         }
 

@@ -67,10 +67,13 @@ extension Tunescore {
                 printError("\(stopped)")
                 throw ExitCode(130)
             }
-            let result = outcome.result
-            print("model '\(name)': \(outcome.trainTracks) tracks trained, \(outcome.validationTracks) held out; "
-                + "\(result.epochsCompleted) epochs in \(String(format: "%.0f", result.trainingSeconds)) s "
-                + "(\(String(format: "%.1f", result.itemsPerSecond)) excerpts/s); fit calibrated on \(outcome.profile.calibrationSource) tracks")
+            if let result = outcome.result {
+                print("model '\(name)': \(outcome.trainTracks) tracks trained, \(outcome.validationTracks) held out; "
+                    + "\(result.epochsCompleted) epochs in \(String(format: "%.0f", result.trainingSeconds)) s "
+                    + "(\(String(format: "%.1f", result.itemsPerSecond)) excerpts/s); fit calibrated on \(outcome.profile.calibrationSource) tracks")
+            } else {
+                print("model '\(name)': \(outcome.trainTracks) liked tracks described; fit calibrated on \(outcome.profile.calibrationSource)")
+            }
             print("saved in \(folder.path); next: tunescore score FOLDER --model \(name)")
         }
 

@@ -223,6 +223,7 @@ final class MagnaTagATuneTests: XCTestCase {
         let subset = try MTTSubset.load(folder: folder.path)
         var config = RunConfig.musicPreset()
         config.datasetName = .mtt
+        config.tasteScore = .csi
         config.epochs = 1
         config.excerptsPerTrack = 1
         config.batchSize = 4
@@ -242,6 +243,7 @@ final class MagnaTagATuneTests: XCTestCase {
         XCTAssertEqual(report.perGroup.keys.sorted(), ["classical", "indian", "pop", "rock"])
         XCTAssertEqual(report.overall.outliers, 5)
         XCTAssertNotNil(report.overall.track.csi)
+        XCTAssertEqual(report.overall.track.ranked, report.overall.track.csi, "ranked by CSI alone")
         XCTAssertNotNil(report.overall.excerpt.norm)
     }
 }

@@ -323,13 +323,13 @@ final class MusicTests: XCTestCase {
         for seed in series.seeds {
             let log = folder.appendingPathComponent("series/seed-\(seed)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: log.appendingPathComponent("excerpt-scores.csv").path), "seed \(seed)")
-            XCTAssertTrue(series.runs.contains { $0.checkpoint.hasPrefix(log.path) }, "seed \(seed)'s checkpoint is in its own folder")
+            XCTAssertTrue(series.runs.contains { ($0.checkpoint ?? "").hasPrefix(log.path) }, "seed \(seed)'s checkpoint is in its own folder")
         }
-        let overall = series.runs.compactMap(\.overall.track.csi)
+        let overall = series.runs.compactMap(\.overall.track.ranked)
         XCTAssertEqual(overall.count, 2)
         XCTAssertEqual(series.trackAUROC["overall"]?.mean ?? .nan, (overall[0] + overall[1]) / 2, accuracy: 1e-12)
         XCTAssertEqual(series.trackAUROC["overall"]?.min, overall.min())
-        XCTAssertEqual(series.trackAUROC["high"]?.max, series.runs.compactMap { $0.perGroup["high"]?.track.csi }.max())
+        XCTAssertEqual(series.trackAUROC["high"]?.max, series.runs.compactMap { $0.perGroup["high"]?.track.ranked }.max())
     }
 
     func testMusicSeriesOnSeveralSplitsHoldsOutEachSeedsTracks() throws {
@@ -359,8 +359,12 @@ final class MusicTests: XCTestCase {
         XCTAssertEqual(report.outlierTracks, ["high": 2])
         XCTAssertEqual(report.perGroup.keys.sorted(), ["high"])
         XCTAssertNotNil(report.overall.track.csi)
+        XCTAssertEqual(report.rankedBy, "blend")
+        XCTAssertNotNil(report.overall.track.ranked)
+        XCTAssertNotNil(report.overall.track.descriptor)
+        XCTAssertEqual(report.trainFiles.count, report.trainTracks + report.validationTracks)
         XCTAssertGreaterThan(report.featureRealtimeFactor, 1)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: report.checkpoint))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(report.checkpoint)))
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train.log").path))
         // One row per scored excerpt, every test track present, in-class flags as split.
         let rows = try String(contentsOf: folder.appendingPathComponent("run/excerpt-scores.csv"), encoding: .utf8)

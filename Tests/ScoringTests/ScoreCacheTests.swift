@@ -184,6 +184,34 @@ final class ScoreCacheTests: XCTestCase {
         }
     }
 
+    func testADatabaseOfTheFirstSchemaMigratesAndRanksByCSI() throws {
+        guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
+            throw XCTSkip("the sqlite3 command is not installed")
+        }
+        // What tunescore wrote before the ranked score had a column of its own: schema 1, two rows.
+        try FileManager.default.createDirectory(atPath: (databasePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let schemaOne = """
+            CREATE TABLE scoring_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+            INSERT INTO scoring_schema VALUES (1, 1);
+            CREATE TABLE scores (model_id TEXT NOT NULL, path BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                title TEXT, artist TEXT, album TEXT, duration REAL, norm REAL, csi REAL, fit REAL, excerpt_count INTEGER NOT NULL,
+                reasons TEXT NOT NULL, scored_at REAL NOT NULL, PRIMARY KEY (model_id, path));
+            CREATE TABLE scoring_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO scores VALUES ('old', CAST('/music/a' AS BLOB), 1, 2, 'A', NULL, NULL, 3.0, 0.5, 1.5, 40, 4, '[]', 1700000000);
+            INSERT INTO scores VALUES ('old', CAST('/music/b' AS BLOB), 1, 2, 'B', NULL, NULL, 3.0, 0.5, 2.5, 40, 4, '[]', 1700000000);
+            """
+        let process = try Process.run(sqlite3, arguments: [databasePath, schemaOne])
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let cache = try ScoreCache(path: databasePath)
+        XCTAssertEqual(try cache.schemaVersion(), 2)
+        let ranked = try cache.ranked(modelID: "old")
+        XCTAssertEqual(ranked.map(\.title), ["B", "A"], "equal fits: the higher score first")
+        XCTAssertEqual(ranked.map(\.score), [2.5, 1.5], "the old rows' ranked score is their CSI")
+        try cache.save([track("c", model: "old", fit: 40, csi: .nan)].map { var t = $0; t.score = 2; return t })
+        XCTAssertEqual(try cache.ranked(modelID: "old").map(\.title), ["B", "Title c", "A"])
+    }
+
     func testSQLiteErrorsCarryCodeAndPath() throws {
         let folder = try makeTemporaryDirectory()
         let notADatabase = folder.appendingPathComponent("junk.sqlite")

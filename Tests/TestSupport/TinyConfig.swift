@@ -1,9 +1,11 @@
 import Model
 
 extension RunConfig {
-    /// The music preset cut down to train in seconds on tones in a debug build.
+    /// The music preset cut down to train in seconds on tones in a debug build; it trains a network and blends its
+    /// score with the descriptors' (the shipped preset trains none), so both paths run.
     public static var tinyMusic: RunConfig {
         var config = RunConfig.musicPreset()
+        config.tasteScore = .blend
         config.epochs = 1
         config.excerptsPerTrack = 2
         config.epochItems = 0

@@ -99,6 +99,37 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(both.errors.contains("do not combine"), both.errors)
     }
 
+    func testBenchGenresLikedAllRanksEveryStyleByTheRankedScore() throws {
+        try writeTones(in: "styles/low", count: 5, base: 300)
+        try writeTones(in: "styles/mid", count: 5, base: 1500)
+        try writeTones(in: "styles/high", count: 5, base: 5000)
+        let result = try run("bench", "genres", "--data", "styles", "--liked", "all", "--json", "--set", "log_dir=runs")
+        XCTAssertEqual(result.status, 0, result.errors)
+        let report = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as! [String: Any]
+        let styles = report["styles"] as! [String: [String: Any]]
+        XCTAssertEqual(styles.keys.sorted(), ["high", "low", "mid"])
+        for (style, series) in styles {
+            let run = (series["runs"] as! [[String: Any]])[0]
+            XCTAssertEqual(run["rankedBy"] as? String, "descriptor")
+            XCTAssertEqual((run["trainFiles"] as! [String]).count, 4, "70 % of 5 tracks, validation included")
+            XCTAssertTrue((run["trainFiles"] as! [String]).allSatisfy { $0.contains("styles/\(style)/") })
+            let overall = (run["overall"] as! [String: Any])["track"] as! [String: Any]
+            XCTAssertEqual(overall["ranked"] as? Double, 1.0, "tones an octave and more apart rank their own style first (\(style))")
+            XCTAssertNotNil((run["overall"] as! [String: Any])["precisionAt10"] as? Double)
+            XCTAssertEqual(Set((run["perGroup"] as! [String: Any]).keys), Set(["high", "low", "mid"]).subtracting([style]))
+        }
+        XCTAssertEqual(report["meanTrackAUROC"] as? Double, 1.0)
+        XCTAssertTrue(result.errors.contains("mean over 3 styles"), result.errors)
+    }
+
+    func testUnreadableDescriptorSpaceNamesTheKey() throws {
+        try writeTones(in: "liked", count: 3, base: 300)
+        try Data("{}".utf8).write(to: folder.appendingPathComponent("space.json"))
+        let result = try run("train", "--liked", "liked", "--db", "library.sqlite", "--set", "descriptor_space=space.json")
+        XCTAssertEqual(result.status, 2, result.errors)
+        XCTAssertTrue(result.errors.contains("descriptor_space") && result.errors.contains("not a descriptor space"), result.errors)
+    }
+
     func testMissingModelSaysHowToTrainOne() throws {
         try writeTones(in: "new", count: 1, base: 500)
         let result = try run("score", "new", "--model", "nothing-here", "--db", "library.sqlite")

@@ -42,11 +42,18 @@ public struct ScorePair: Codable, Sendable {
     public var shift: Double?
     /// Track level only: cosine of the track's mean embedding to the closest liked training track.
     public var nearestLikedTrack: Double?
+    /// Track level only: mean cosine to the nearest liked tracks in the descriptor space.
+    public var descriptor: Double?
+    /// Track level only: the score `tunescore score` ranks by (`taste_score`).
+    public var ranked: Double?
 }
 
 /// AUROCs of in-class test tracks against one set of outliers.
 public struct MusicAUROC: Codable, Sendable {
     public var outliers: Int
+    /// Of the ten test tracks the ranked score puts first, the share that are held-out liked tracks (the top of the
+    /// list a person looks at; below 1 at best when fewer than ten liked tracks are held out).
+    public var precisionAt10: Double?
     public var excerpt: ScorePair
     public var track: ScorePair
 }
@@ -55,9 +62,14 @@ public struct MusicAUROC: Codable, Sendable {
 public struct MusicReport: Codable, Sendable {
     public var dataset: String
     public var liked: String
+    /// The score the run ranks by (`taste_score`): its AUROC is `ranked` in every `track` entry.
+    public var rankedBy: String
     public var trainTracks: Int
     public var validationTracks: Int
     public var heldOutTracks: Int
+    /// The liked files the model learned from (training and validation), as paths: give them to another scorer to
+    /// compare on the same split.
+    public var trainFiles: [String]
     /// The held-out liked files (the in-class test tracks), as paths: which split this run had.
     public var heldOutFiles: [String]
     public var outlierTracks: [String: Int]
@@ -70,16 +82,19 @@ public struct MusicReport: Codable, Sendable {
     /// Decode → mono → resample → log-mel, seconds of audio per second, all cores.
     public var featureRealtimeFactor: Double
     public var decodeSeconds: Double
+    /// Computing the descriptors of every liked and test track.
+    public var descriptorSeconds: Double
+    /// 0 when `taste_score` needs no network (then the training figures below are absent).
     public var trainingSeconds: Double
-    public var trainingItemsPerSecond: Double
+    public var trainingItemsPerSecond: Double?
     /// Optimiser steps alone on a prepared batch: the mean of one reading before training and one after.
-    public var modelOnlyItemsPerSecond: Double
-    public var loopEfficiency: Double
+    public var modelOnlyItemsPerSecond: Double?
+    public var loopEfficiency: Double?
     /// The share of the loop spent waiting for data (`TrainingResult.dataWaitFraction`).
-    public var dataWaitFraction: Double
+    public var dataWaitFraction: Double?
     public var scoringSeconds: Double
     public var threads: Int
-    public var checkpoint: String
+    public var checkpoint: String?
 }
 
 /// Trains a CSI model on music tracks and measures how well it tells held-out in-class tracks from others.
@@ -96,8 +111,9 @@ public struct MusicExperiment: Sendable {
         self.label = label
     }
 
-    /// Decodes, trains (as `tunescore train` does), scores and reports; `say` narrates the steps. With `resume`,
-    /// training continues from the log folder's `last.pt`, so a finished run is scored again without training.
+    /// Decodes, trains (as `tunescore train` does, when `taste_score` needs a network), scores and reports; `say`
+    /// narrates the steps. With `resume`, training continues from the log folder's `last.pt`, so a finished run is
+    /// scored again without training.
     public func run(log: TrainingLog, resume: Bool = false, say: @escaping @Sendable (String) -> Void) throws -> MusicReport {
         let threads = ProcessInfo.processInfo.activeProcessorCount
         say("decoding \(split.train.count + split.validation.count + split.test.count) tracks (cached after the first run)")
@@ -105,47 +121,91 @@ public struct MusicExperiment: Sendable {
         let test = MusicCollection.decode(split.test, cache: cache, threads: threads)
         let training = TasteTraining(config: config, tracks: split.train + split.validation, validation: Set(split.validation),
                                      cache: cache, folder: URL(fileURLWithPath: config.effectiveCheckpointDirectory))
-        _ = MusicCollection.decode(training.tracks, cache: cache, threads: threads)
+        let liked = MusicCollection.decode(training.tracks, cache: cache, threads: threads)
         let decodeSeconds = seconds(since: decodeStart)
         for file in test.skipped { say("skipped \(file)") }
 
         say("measuring feature extraction speed")
         let realtime = try FeatureBenchmark.realtimeFactor(tracks: Array(split.train.prefix(8)), config: config, threads: threads)
 
-        let outcome = try training.run(log: log, resume: resume, measureModelOnly: true, say: say)
-        say("scoring \(test.tracks.count) test tracks")
-        let scoringStart = DispatchTime.now()
-        let scorer = try CSIScorer(network: outcome.network, reference: outcome.profile.reference, settings: config.scoringSettings)
-        let views = try AudioViewMaker(config: config)
-        let scores = try scorer.scoreTracks(test.tracks, pcm: test.pcm, views: views, maxExcerpts: config.maxExcerptsPerTrack)
-        let scoringSeconds = seconds(since: scoringStart)
+        say("describing \(liked.tracks.count) liked and \(test.tracks.count) test tracks")
+        let descriptorStart = DispatchTime.now()
+        let taste = DescriptorTaste(config: config, liked: liked.pcm, space: try DescriptorSpace.forConfig(config), threads: threads)
+        let descriptorScores = taste.scores(of: test.pcm, threads: threads)
+        let descriptorSeconds = seconds(since: descriptorStart)
+
+        var network: NetworkRun?
+        if config.tasteScore.needsNetwork {
+            network = try trainAndScore(training: training, test: test, log: log, resume: resume, say: say)
+        }
+        let ranking = network?.outcome.profile.ranking
+            ?? TasteRanking(kind: config.tasteScore, descriptorCalibration: taste.calibrationScores, csiCalibration: [])
+        let ranked = test.tracks.indices.map { t in
+            ranking.score(descriptor: descriptorScores[t], csi: network?.scores.csi[t])
+        }
 
         let inClass = Dictionary(zip(split.test, split.testIsInClass), uniquingKeysWith: { first, _ in first })
         let isIn = test.tracks.map { inClass[$0] ?? false }
         let groups = test.tracks.map { $0.group ?? "other" }
+        var evaluation = GroupedAUROC(trackOfItem: network?.scores.trackOfExcerpt ?? [], isInClass: isIn, groups: groups,
+                                      scores: network?.scores.excerptScores ?? ItemScores(norm: [], csi: []))
+        evaluation.trackScores = ["descriptor": descriptorScores, "ranked": ranked]
+        if let network { evaluation.trackScores["nearestLikedTrack"] = network.nearestLiked }
+        let logFolder = URL(fileURLWithPath: config.effectiveLogDirectory)
+        try FileManager.default.createDirectory(at: logFolder, withIntermediateDirectories: true)
+        if let network {
+            try writeExcerptScores(network.scores, tracks: test.tracks, isInClass: isIn,
+                                   to: logFolder.appendingPathComponent("excerpt-scores.csv"))
+        }
+        try writeTrackScores(tracks: test.tracks, isInClass: isIn, columns: evaluation.trackScores,
+                             to: logFolder.appendingPathComponent("track-scores.csv"))
+        let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
+        let result = network.flatMap { $0.outcome.result }
+        let modelOnly = network?.outcome.modelOnlyItemsPerSecond
+        return MusicReport(
+            dataset: config.datasetName.rawValue, liked: label, rankedBy: config.tasteScore.rawValue,
+            trainTracks: network?.outcome.trainTracks ?? split.train.count,
+            validationTracks: network?.outcome.validationTracks ?? split.validation.count, heldOutTracks: isIn.filter { $0 }.count,
+            trainFiles: liked.tracks.map(\.path.displayString),
+            heldOutFiles: zip(test.tracks, isIn).filter(\.1).map(\.0.path.displayString),
+            outlierTracks: Dictionary(grouping: outlierGroups, by: { $0 }).mapValues(\.count),
+            skippedFiles: test.skipped.count + liked.skipped.count, epochs: result?.epochsCompleted ?? 0,
+            overall: evaluation.auroc(against: nil),
+            perGroup: Dictionary(uniqueKeysWithValues: Set(outlierGroups).map { ($0, evaluation.auroc(against: $0)) }),
+            featureRealtimeFactor: realtime, decodeSeconds: decodeSeconds, descriptorSeconds: descriptorSeconds,
+            trainingSeconds: result?.trainingSeconds ?? 0,
+            trainingItemsPerSecond: result?.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
+            loopEfficiency: result.flatMap { r in modelOnly.map { r.itemsPerSecond / $0 } }, dataWaitFraction: result?.dataWaitFraction,
+            scoringSeconds: network?.scoringSeconds ?? 0, threads: TorchRuntime.threads,
+            checkpoint: result.map { config.scoringCheckpoint(of: $0).path })
+    }
+
+    /// What training a network and scoring the test tracks with it gave.
+    struct NetworkRun {
+        var outcome: TasteTraining.Outcome
+        var scores: TrackScores
+        /// Per test track: cosine of its mean embedding to the closest liked training track.
+        var nearestLiked: [Double]
+        var scoringSeconds: Double
+    }
+
+    private func trainAndScore(training: TasteTraining, test: (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]),
+                               log: TrainingLog, resume: Bool, say: @escaping @Sendable (String) -> Void) throws -> NetworkRun {
+        let outcome = try training.run(log: log, resume: resume, measureModelOnly: true, say: say)
+        guard let network = outcome.network, let reference = outcome.profile.reference else {
+            throw TorchError(code: .invalidArgument, message: "taste_score \(config.tasteScore.rawValue) trained no network")
+        }
+        say("scoring \(test.tracks.count) test tracks")
+        let scoringStart = DispatchTime.now()
+        let scorer = try CSIScorer(network: network, reference: reference, settings: config.scoringSettings)
+        let views = try AudioViewMaker(config: config)
+        let scores = try scorer.scoreTracks(test.tracks, pcm: test.pcm, views: views, maxExcerpts: config.maxExcerptsPerTrack)
+        let scoringSeconds = seconds(since: scoringStart)
         let trainedOn = outcome.profile.liked.filter { !$0.isHeldOut }.map(\.embedding)
         let nearest = scores.embeddings.map { embedding in
             trainedOn.map { zip($0, embedding).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }.max() ?? .nan
         }
-        let evaluation = GroupedAUROC(trackOfItem: scores.trackOfExcerpt, isInClass: isIn, groups: groups, scores: scores.excerptScores,
-                                      nearestLikedTrack: nearest)
-        try writeExcerptScores(scores, tracks: test.tracks, isInClass: isIn,
-                               to: URL(fileURLWithPath: config.effectiveLogDirectory).appendingPathComponent("excerpt-scores.csv"))
-        let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
-        let result = outcome.result
-        let modelOnly = outcome.modelOnlyItemsPerSecond ?? .nan
-        return MusicReport(
-            dataset: config.datasetName.rawValue, liked: label, trainTracks: outcome.trainTracks,
-            validationTracks: outcome.validationTracks, heldOutTracks: isIn.filter { $0 }.count,
-            heldOutFiles: zip(test.tracks, isIn).filter(\.1).map(\.0.path.displayString),
-            outlierTracks: Dictionary(grouping: outlierGroups, by: { $0 }).mapValues(\.count),
-            skippedFiles: test.skipped.count + outcome.skipped.count, epochs: result.epochsCompleted,
-            overall: evaluation.auroc(against: nil),
-            perGroup: Dictionary(uniqueKeysWithValues: Set(outlierGroups).map { ($0, evaluation.auroc(against: $0)) }),
-            featureRealtimeFactor: realtime, decodeSeconds: decodeSeconds, trainingSeconds: result.trainingSeconds,
-            trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
-            loopEfficiency: result.itemsPerSecond / modelOnly, dataWaitFraction: result.dataWaitFraction, scoringSeconds: scoringSeconds, threads: TorchRuntime.threads,
-            checkpoint: config.scoringCheckpoint(of: result).path)
+        return NetworkRun(outcome: outcome, scores: scores, nearestLiked: nearest, scoringSeconds: scoringSeconds)
     }
 }
 
@@ -155,7 +215,7 @@ public struct AUROCSpread: Codable, Sendable {
     public var min: Double
     public var max: Double
 
-    init(_ values: [Double]) {
+    public init(_ values: [Double]) {
         mean = values.reduce(0, +) / Double(Swift.max(1, values.count))
         min = values.min() ?? .nan
         max = values.max() ?? .nan
@@ -169,8 +229,63 @@ public struct MusicSeriesReport: Codable, Sendable {
     /// Every run had a split of its own (`bench genres --splits`), not the first run's.
     public var variesSplit: Bool
     public var runs: [MusicReport]
-    /// Track-level AUROC of the score the config ranks by (csi): "overall" and one entry per outlier group.
+    /// Track-level AUROC of the score the config ranks by (`ranked`): "overall" and one entry per outlier group.
     public var trackAUROC: [String: AUROCSpread]
+    /// Precision at 10 of the ranked score against all outliers.
+    public var precisionAt10: AUROCSpread
+    /// Mean training seconds of a run (0 when nothing is trained).
+    public var trainingSeconds: Double
+
+    public init(seeds: [Int], variesSplit: Bool, runs: [MusicReport]) {
+        self.seeds = seeds
+        self.variesSplit = variesSplit
+        self.runs = runs
+        var spreads = ["overall": AUROCSpread(runs.compactMap(\.overall.track.ranked))]
+        for group in Set(runs.flatMap(\.perGroup.keys)) {
+            spreads[group] = AUROCSpread(runs.compactMap { $0.perGroup[group]?.track.ranked })
+        }
+        trackAUROC = spreads
+        precisionAt10 = AUROCSpread(runs.compactMap(\.overall.precisionAt10))
+        trainingSeconds = runs.reduce(0) { $0 + $1.trainingSeconds } / Double(max(1, runs.count))
+    }
+}
+
+/// Every style of a collection in turn as the liked music (`bench genres --liked all`): a taste benchmark that no
+/// single style can be tuned to.
+public struct TasteBenchmarkReport: Codable, Sendable {
+    /// Per liked style, its runs.
+    public var styles: [String: MusicSeriesReport]
+    /// The mean over styles of each style's mean ranked-score track AUROC against all other styles.
+    public var meanTrackAUROC: Double
+    /// The same for precision at 10.
+    public var meanPrecisionAt10: Double
+
+    public init(styles: [String: MusicSeriesReport]) {
+        self.styles = styles
+        let means = styles.values.map(\.trackAUROC["overall"]).compactMap { $0?.mean }
+        meanTrackAUROC = means.reduce(0, +) / Double(max(1, means.count))
+        let precisions = styles.values.map(\.precisionAt10.mean)
+        meanPrecisionAt10 = precisions.reduce(0, +) / Double(max(1, precisions.count))
+    }
+
+    /// One line per liked style: the ranked score's track AUROC against each other style and all of them (mean over
+    /// runs, with min-max where there are several), precision at 10, training seconds; then the mean over styles.
+    public func table() -> String {
+        let names = styles.keys.sorted()
+        func cell(_ spread: AUROCSpread?, runs: Int) -> String {
+            guard let spread, !spread.mean.isNaN else { return "-" }
+            return runs > 1 ? String(format: "%.3f (%.3f-%.3f)", spread.mean, spread.min, spread.max) : String(format: "%.3f", spread.mean)
+        }
+        var lines = ["liked | " + names.map { "vs \($0)" }.joined(separator: " | ") + " | overall | P@10 | training s | runs"]
+        for liked in names {
+            let series = styles[liked]!
+            let columns = names.map { $0 == liked ? "" : cell(series.trackAUROC[$0], runs: series.runs.count) }
+            lines.append("\(liked) | " + columns.joined(separator: " | ") + " | \(cell(series.trackAUROC["overall"], runs: series.runs.count))"
+                         + " | \(cell(series.precisionAt10, runs: series.runs.count)) | \(String(format: "%.0f", series.trainingSeconds)) | \(series.runs.count)")
+        }
+        lines.append(String(format: "mean over %d styles: track AUROC %.3f, P@10 %.3f", names.count, meanTrackAUROC, meanPrecisionAt10))
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// A music benchmark run several times, the network seed counting up from the config's: on one split, how much of
@@ -204,15 +319,23 @@ public struct MusicSeries: Sendable {
             reports.append(try single.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config), say: say))
             seeds.append(config.seed)
         }
-        var spreads = ["overall": AUROCSpread(reports.compactMap(\.overall.track.csi))]
-        for group in Set(reports.flatMap(\.perGroup.keys)) {
-            spreads[group] = AUROCSpread(reports.compactMap { $0.perGroup[group]?.track.csi })
-        }
-        return MusicSeriesReport(seeds: seeds, variesSplit: resplit != nil, runs: reports, trackAUROC: spreads)
+        return MusicSeriesReport(seeds: seeds, variesSplit: resplit != nil, runs: reports)
     }
 }
 
 extension MusicExperiment {
+    /// One row per test track with every track-level score, for trying other combinations on the same run.
+    func writeTrackScores(tracks: [AudioTrack], isInClass: [Bool], columns: [String: [Double]], to url: URL) throws {
+        let names = columns.keys.sorted()
+        var text = "track,group,in_class," + names.joined(separator: ",") + ",file\n"
+        for (t, track) in tracks.enumerated() {
+            let file = track.path.displayString.replacingOccurrences(of: "\"", with: "\"\"")
+            text += "\(t),\(track.group ?? ""),\(isInClass[t] ? 1 : 0)," + names.map { String(columns[$0]![t]) }.joined(separator: ",")
+                + ",\"\(file)\"\n"
+        }
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
     /// One row per scored excerpt (track, group, in class, every score), so other ways of pooling excerpts into
     /// a track score can be tried on the same run.
     func writeExcerptScores(_ scores: TrackScores, tracks: [AudioTrack], isInClass: [Bool], to url: URL) throws {
@@ -234,8 +357,15 @@ struct GroupedAUROC {
     let isInClass: [Bool]
     let groups: [String]
     let scores: ItemScores
-    /// Per track: similarity to the closest liked training track (empty: not reported).
-    var nearestLikedTrack: [Double] = []
+    /// Track-level scores by name: "nearestLikedTrack", "descriptor", "ranked" (the one precision at 10 ranks by).
+    var trackScores: [String: [Double]] = [:]
+
+    init(trackOfItem: [Int], isInClass: [Bool], groups: [String], scores: ItemScores) {
+        self.trackOfItem = trackOfItem
+        self.isInClass = isInClass
+        self.groups = groups
+        self.scores = scores
+    }
 
     /// `group` nil = all outliers; in-class tracks are always included.
     func auroc(against group: String?) -> MusicAUROC {
@@ -243,11 +373,11 @@ struct GroupedAUROC {
         let items = trackOfItem.indices.filter { keepTrack[trackOfItem[$0]] }
         let tracks = keepTrack.indices.filter { keepTrack[$0] }
         func excerptLevel(_ values: [Double]) -> Double? {
-            guard values.count == trackOfItem.count else { return nil }
+            guard !values.isEmpty, values.count == trackOfItem.count else { return nil }
             return AUROC.area(scores: items.map { values[$0] }, isPositive: items.map { isInClass[trackOfItem[$0]] })
         }
         func trackLevel(_ values: [Double]) -> Double? {
-            guard values.count == trackOfItem.count else { return nil }
+            guard !values.isEmpty, values.count == trackOfItem.count else { return nil }
             var sums = [Double](repeating: 0, count: isInClass.count), counts = [Int](repeating: 0, count: isInClass.count)
             for (item, track) in trackOfItem.enumerated() {
                 sums[track] += values[item]
@@ -255,13 +385,19 @@ struct GroupedAUROC {
             }
             return AUROC.area(scores: tracks.map { sums[$0] / Double(max(1, counts[$0])) }, isPositive: tracks.map { isInClass[$0] })
         }
+        func named(_ name: String) -> Double? {
+            trackScores[name].flatMap { values in AUROC.area(scores: tracks.map { values[$0] }, isPositive: tracks.map { isInClass[$0] }) }
+        }
         return MusicAUROC(outliers: tracks.filter { !isInClass[$0] }.count,
+                          precisionAt10: trackScores["ranked"].map { values in
+                              AUROC.precision(at: 10, scores: tracks.map { values[$0] }, isPositive: tracks.map { isInClass[$0] })
+                          },
                           excerpt: ScorePair(norm: excerptLevel(scores.norm), csi: excerptLevel(scores.csi),
                                              similarity: excerptLevel(scores.similarity), shift: excerptLevel(scores.shift)),
                           track: ScorePair(norm: trackLevel(scores.norm), csi: trackLevel(scores.csi),
                                            similarity: trackLevel(scores.similarity), shift: trackLevel(scores.shift),
-                                           nearestLikedTrack: nearestLikedTrack.isEmpty ? nil
-                                               : AUROC.area(scores: tracks.map { nearestLikedTrack[$0] }, isPositive: tracks.map { isInClass[$0] })))
+                                           nearestLikedTrack: named("nearestLikedTrack"), descriptor: named("descriptor"),
+                                           ranked: named("ranked")))
     }
 }
 

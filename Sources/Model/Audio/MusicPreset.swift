@@ -34,6 +34,7 @@ extension RunConfig {
       "shared_shift_augment": true,
       "audio_shift": "flip",
       "csi_terms": "shift",
+      "taste_score": "descriptor",
       "eval_samples": 1,
       "eval_augment": false,
       "eval_train_items": 0,

@@ -1,3 +1,4 @@
+import Features
 import Foundation
 import LibraryScanner
 
@@ -6,22 +7,39 @@ public struct LikedTrack: Codable, Sendable {
     /// The file's path bytes.
     public var path: Data
     public var displayName: String
-    /// Mean unit-length projection of the track's clean excerpts.
+    /// Mean unit-length projection of the track's clean excerpts (empty when no network was trained).
     public var embedding: [Float]
     /// True when the track was held out for validation (its score calibrates the fit).
     public var isHeldOut: Bool
+    /// The track in the descriptor space (nil in profiles written before descriptors existed).
+    public var descriptorEmbedding: [Float]?
+
+    public init(path: Data, displayName: String, embedding: [Float], isHeldOut: Bool, descriptorEmbedding: [Float]? = nil) {
+        self.path = path
+        self.displayName = displayName
+        self.embedding = embedding
+        self.isHeldOut = isHeldOut
+        self.descriptorEmbedding = descriptorEmbedding
+    }
+
+    /// What "because you liked …" compares: the descriptor embedding where there is one (it says how the tracks
+    /// sound alike), else the network's.
+    public var reasonEmbedding: [Float] { descriptorEmbedding ?? embedding }
 }
 
-/// Everything scoring needs besides the network weights: CSI's calibration, the liked tracks'
-/// embeddings, and the scores that turn a new track's score into a fit (0-100).
+/// Everything scoring needs besides the network weights: the descriptor space and the liked tracks in it, CSI's
+/// calibration when a network was trained, how the two make the ranked score, and the liked tracks' own ranked scores
+/// that turn a new track's score into a fit (0-100).
 public struct TasteProfile: Codable, Sendable {
     public static let fileName = "profile.json"
 
     public var modelID: String
     public var createdAt: Date
-    public var reference: CSIReference
+    /// CSI's calibration; nil when no network was trained (`taste_score: descriptor`).
+    public var reference: CSIReference?
     public var liked: [LikedTrack]
-    /// Track-level CSI scores of liked tracks: the held-out ones, or all when too few were held out.
+    /// Ranked scores of liked tracks: the held-out ones, or all when too few were held out (with descriptors alone:
+    /// every liked track scored against the others).
     public var calibrationScores: [Double]
     /// "held-out" (at least 20 held-out tracks) or "all liked" (training tracks score a little higher than new
     /// liked music would, so fits come out conservative).
@@ -29,6 +47,33 @@ public struct TasteProfile: Codable, Sendable {
     /// The checkpoint file in the model folder whose network made these embeddings and scores (`score_checkpoint`);
     /// nil in profiles written before the key existed, which were all made with `best.pt`.
     public var weightsFile: String?
+    /// The descriptor space the liked tracks' descriptor embeddings live in (nil in profiles written before it existed).
+    public var descriptorSpace: DescriptorSpace?
+    /// How the ranked score is made; nil in older profiles, which ranked by CSI alone.
+    public var ranking: TasteRanking?
+    /// The effective config of the training run (as JSON): how scoring must cut excerpts when there is no checkpoint
+    /// to read it from.
+    public var configJSON: String?
+
+    public init(modelID: String, createdAt: Date, reference: CSIReference?, liked: [LikedTrack], calibrationScores: [Double],
+                calibrationSource: String, weightsFile: String?, descriptorSpace: DescriptorSpace?, ranking: TasteRanking?,
+                configJSON: String?) {
+        self.modelID = modelID
+        self.createdAt = createdAt
+        self.reference = reference
+        self.liked = liked
+        self.calibrationScores = calibrationScores
+        self.calibrationSource = calibrationSource
+        self.weightsFile = weightsFile
+        self.descriptorSpace = descriptorSpace
+        self.ranking = ranking
+        self.configJSON = configJSON
+    }
+
+    /// How this profile's ranked score is made (older profiles: CSI alone).
+    public var effectiveRanking: TasteRanking {
+        ranking ?? TasteRanking(kind: .csi, descriptorCalibration: [], csiCalibration: [])
+    }
 
     /// The weights file scoring must load with this profile.
     public var effectiveWeightsFile: String { weightsFile ?? "best.pt" }

@@ -1,3 +1,4 @@
+import Features
 import Dispatch
 import Foundation
 import LibraryScanner
@@ -43,11 +44,12 @@ public struct TasteTraining: Sendable {
         self.folder = folder
     }
 
-    /// The outcome: training numbers, the profile, and the network `score_checkpoint` picked (ready to score).
+    /// The outcome: training numbers, the profile, and the network `score_checkpoint` picked (ready to score); no
+    /// training numbers and no network when the ranking needs none (`taste_score: descriptor`).
     public struct Outcome: Sendable {
-        public var result: TrainingResult
+        public var result: TrainingResult?
         public var profile: TasteProfile
-        public var network: CSINetwork
+        public var network: CSINetwork?
         public var skipped: [SkippedFile]
         public var trainTracks: Int
         public var validationTracks: Int
@@ -58,7 +60,6 @@ public struct TasteTraining: Sendable {
     /// Runs everything; `say` narrates, `hook` sees the trainer (to stop it on a signal).
     public func run(log: TrainingLog, resume: Bool = false, measureModelOnly: Bool = false,
                     say: @Sendable (String) -> Void, hook: ((Trainer) -> Void)? = nil) throws -> Outcome {
-        let views = try AudioViewMaker(config: config)
         say("decoding \(tracks.count) liked tracks (each file once; later runs use the cache in \(cache.folder))")
         let decoded = MusicCollection.decode(tracks, cache: cache, threads: ProcessInfo.processInfo.activeProcessorCount) { done, total in
             if done % 25 == 0 || done == total { say("decoded \(done)/\(total)") }
@@ -68,6 +69,31 @@ public struct TasteTraining: Sendable {
             throw TorchError(code: .invalidArgument, message: "training needs at least 2 readable liked tracks, found \(decoded.tracks.count)")
         }
         let isTrain = trainingMask(decoded.tracks)
+        say("describing \(decoded.tracks.count) liked tracks")
+        let space = try DescriptorSpace.forConfig(config)
+        let descriptors = DescriptorTaste(config: config, liked: decoded.pcm, space: space, threads: ProcessInfo.processInfo.activeProcessorCount)
+        guard config.tasteScore.needsNetwork else {
+            // Without a network every liked track calibrates, each scored against the others as new music would be.
+            let profile = TasteProfile(
+                modelID: UUID().uuidString.lowercased(), createdAt: Date(), reference: nil,
+                liked: likedTracks(decoded.tracks, isTrain: isTrain, embeddings: nil, descriptors: descriptors.likedEmbeddings),
+                calibrationScores: descriptors.calibrationScores, calibrationSource: "all liked (each against the others)",
+                weightsFile: nil, descriptorSpace: space,
+                ranking: TasteRanking(kind: .descriptor, descriptorCalibration: descriptors.calibrationScores, csiCalibration: []),
+                configJSON: config.json())
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try profile.save(to: folder)
+            return Outcome(result: nil, profile: profile, network: nil, skipped: decoded.skipped, trainTracks: decoded.tracks.count,
+                           validationTracks: 0)
+        }
+        return try trainNetwork(decoded: (decoded.tracks, decoded.pcm, decoded.skipped), isTrain: isTrain, descriptors: descriptors,
+                                log: log, resume: resume, measureModelOnly: measureModelOnly, say: say, hook: hook)
+    }
+
+    private func trainNetwork(decoded: (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]), isTrain: [Bool],
+                              descriptors: DescriptorTaste, log: TrainingLog, resume: Bool, measureModelOnly: Bool,
+                              say: @Sendable (String) -> Void, hook: ((Trainer) -> Void)?) throws -> Outcome {
+        let views = try AudioViewMaker(config: config)
         let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
         let trainItems = AudioExcerpts.trainingItems(tracks: trainIndices, perTrack: config.excerptsPerTrack, perEpoch: config.epochItems)
         let validationItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
@@ -118,14 +144,15 @@ public struct TasteTraining: Sendable {
                 embeddings[t] = scores.embeddings[position]
             }
         }
+        let calibrationIndices = useHeldOut ? validationIndices : Array(decoded.tracks.indices)
+        let ranking = TasteRanking(kind: config.tasteScore, descriptorCalibration: descriptors.calibrationScores,
+                                   csiCalibration: calibrationIndices.map { likedCSI[$0] })
         let profile = TasteProfile(
             modelID: result.modelID, createdAt: Date(), reference: scorer.reference,
-            liked: decoded.tracks.indices.map { t in
-                LikedTrack(path: Data(decoded.tracks[t].path.bytes), displayName: decoded.tracks[t].displayName,
-                           embedding: embeddings[t], isHeldOut: !isTrain[t])
-            },
-            calibrationScores: useHeldOut ? validationIndices.map { likedCSI[$0] } : likedCSI,
-            calibrationSource: useHeldOut ? "held-out" : "all liked", weightsFile: weights.lastPathComponent)
+            liked: likedTracks(decoded.tracks, isTrain: isTrain, embeddings: embeddings, descriptors: descriptors.likedEmbeddings),
+            calibrationScores: calibrationIndices.map { ranking.score(descriptor: descriptors.calibrationScores[$0], csi: likedCSI[$0]) },
+            calibrationSource: useHeldOut ? "held-out" : "all liked", weightsFile: weights.lastPathComponent,
+            descriptorSpace: descriptors.space, ranking: ranking, configJSON: config.json())
         try profile.save(to: folder)
         return Outcome(result: result, profile: profile, network: scored, skipped: decoded.skipped, trainTracks: trainIndices.count,
                        validationTracks: validationIndices.count, modelOnlyItemsPerSecond: probe?.itemsPerSecond)
@@ -133,6 +160,14 @@ public struct TasteTraining: Sendable {
 }
 
 extension TasteTraining {
+    /// The liked tracks as the profile keeps them.
+    func likedTracks(_ tracks: [AudioTrack], isTrain: [Bool], embeddings: [[Float]]?, descriptors: [[Float]]) -> [LikedTrack] {
+        tracks.indices.map { t in
+            LikedTrack(path: Data(tracks[t].path.bytes), displayName: tracks[t].displayName, embedding: embeddings?[t] ?? [],
+                       isHeldOut: !isTrain[t], descriptorEmbedding: descriptors[t])
+        }
+    }
+
     /// Which decoded tracks train (the rest validate).
     func trainingMask(_ decoded: [AudioTrack]) -> [Bool] {
         if let validation { return decoded.map { !validation.contains($0) } }

@@ -1,0 +1,51 @@
+import Features
+import Foundation
+import XCTest
+@testable import Model
+
+/// The density over liked tracks, the ranking that blends scores, and precision at 10.
+final class TasteDescriptorTests: XCTestCase {
+    private func unit(_ v: [Float]) -> [Float] {
+        let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return v.map { $0 / n }
+    }
+
+    func testDensityIsHigherNearTheLikedTracks() {
+        let liked = [[1, 0.1, 0], [1, -0.1, 0], [1, 0, 0.1]].map { unit($0) }
+        let density = LikedDensityScore(liked: liked)
+        XCTAssertGreaterThan(density.score(unit([1, 0, 0])), density.score(unit([0.5, 0.5, 0])))
+        XCTAssertGreaterThan(density.score(unit([0.5, 0.5, 0])), density.score(unit([0, 0, 1])))
+        // A liked track left out scores against the other two only: lower than with itself in.
+        XCTAssertLessThan(density.leaveOneOutScores()[0], density.score(liked[0]))
+        XCTAssertEqual(density.leaveOneOutScores()[0], density.score(liked[0], excluding: 0))
+    }
+
+    func testDensityWidthFollowsTheLikedSpread() {
+        let tight = LikedDensityScore(liked: [[1, 0.01], [1, -0.01]].map { unit($0) })
+        let wide = LikedDensityScore(liked: [[1, 0.5], [1, -0.5]].map { unit($0) })
+        XCTAssertGreaterThan(tight.gamma, wide.gamma * 100)
+    }
+
+    func testBlendStandardisesEachScoreByTheLikedTracks() {
+        let ranking = TasteRanking(kind: .blend, descriptorCalibration: [1, 3], csiCalibration: [10, 30])
+        // (2 - 2) / 1 and (40 - 20) / 10: the mean of 0 and 2.
+        XCTAssertEqual(ranking.score(descriptor: 2, csi: 40), 1, accuracy: 1e-12)
+        XCTAssertEqual(ranking.score(descriptor: 3, csi: nil), 1, accuracy: 1e-12, "without a network the descriptor alone")
+        XCTAssertEqual(TasteRanking(kind: .descriptor, descriptorCalibration: [1, 3], csiCalibration: []).score(descriptor: 2.5, csi: 9), 2.5)
+        XCTAssertEqual(TasteRanking(kind: .csi, descriptorCalibration: [], csiCalibration: []).score(descriptor: 2.5, csi: 9), 9)
+    }
+
+    func testPrecisionAtTenAndTheRankedColumn() {
+        // 12 tracks: 4 in class; the ranked score puts 3 of them among the top 10.
+        let isIn = [true, true, true, true] + [Bool](repeating: false, count: 8)
+        let ranked: [Double] = [0.9, 0.8, 0.7, 0.0, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.1]
+        var evaluation = GroupedAUROC(trackOfItem: [], isInClass: isIn, groups: isIn.map { $0 ? "liked" : "other" },
+                                      scores: ItemScores(norm: [], csi: []))
+        evaluation.trackScores = ["ranked": ranked]
+        let all = evaluation.auroc(against: nil)
+        XCTAssertEqual(all.precisionAt10 ?? .nan, 0.3, accuracy: 1e-12)
+        XCTAssertEqual(all.track.ranked ?? .nan, 24.0 / 32.0, accuracy: 1e-12, "3 of 4 liked beat all 8 others, one beats none")
+        XCTAssertNil(all.track.csi, "no network, no CSI AUROC")
+        XCTAssertEqual(AUROC.precision(at: 2, scores: [0.1, 0.9, 0.5], isPositive: [true, true, false]), 0.5)
+    }
+}
