@@ -2,7 +2,7 @@
 # The demo: the whole tunescore loop on real music.
 #   1. fetch freely licensed game soundtracks in three styles (scripts/fetch-demo-music.sh)
 #   2. hold out every fourth orchestral track; the other orchestral tracks are the music you "like"
-#   3. train a taste model on them
+#   3. fit a taste model to them (descriptors of every liked track in tunescore's built-in space: seconds)
 #   4. score the "new downloads": the held-out orchestral tracks plus every rock/metal and electronic track
 #   5. export the ranking as demo.m3u8, write report.html, and print how well orchestral ranked first (AUROC)
 # Everything lives in DEMO_DIR (the library database, the audio cache, the model), nothing in your home folder.
@@ -29,13 +29,13 @@ done < <(find "$dir/music/orchestral" -type f | LC_ALL=C sort)
 for style in rock_metal electronic; do find "$dir/music/$style" -type f -exec ln -s {} "$dir/new/$style/" \; ; done
 echo "liked: $(ls "$dir/liked" | wc -l) tracks; new: $(find "$dir/new" -type l | wc -l) tracks"
 
-step "3/5 training a taste model on the liked tracks (Configs/custom.json, ${DEMO_EPOCHS:-32} epochs of 768 excerpts: about 5 minutes)"
-"$bin" train --liked "$dir/liked" --name "$dir/model" --cache "$dir/pcm" "${common[@]}" --epochs "${DEMO_EPOCHS:-32}"
+step "3/5 fitting a taste model to the liked tracks (Configs/custom.json: each track described once, no network to train)"
+"$bin" train --liked "$dir/liked" --name "$dir/model" --cache "$dir/pcm" "${common[@]}"
 
 step "4/5 scoring the new downloads; the ten that fit best:"
 "$bin" score "$dir/new" --model "$dir/model" --top 10 "${common[@]}"
 
-step "5/5 playlist, report and how well the held-out orchestral tracks ranked"
+step "5/5 playlist, report and how well the held-out orchestral tracks ranked (AUROC, and how many of the ten best fits are orchestral)"
 "$bin" export --out "$dir/demo.m3u8" --model "$dir/model" "${common[@]}"
 "$bin" report --out "$dir/report.html" --model "$dir/model" --expected "$dir/new/orchestral" "${common[@]}"
 echo

@@ -46,7 +46,7 @@ extension Tunescore.Bench {
         @Option(help: "Folder with one sub-folder per style.")
         var data: String
 
-        @Option(help: "The style (sub-folder) that plays the liked music, or 'all' for every style in turn.")
+        @Option(help: "The style (sub-folder) that plays the liked music, several joined by '+' for a taste of several styles (the rest are the outliers), or 'all' for every style in turn.")
         var liked: String
 
         @OptionGroup var options: ConfigOptions
@@ -97,8 +97,8 @@ extension Tunescore.Bench {
                 (bench.json ? printError : { print($0) })(report.table())
                 return
             }
-            guard styles[self.liked] != nil else {
-                throw ValidationError("no style '\(self.liked)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
+            for style in liked.split(separator: "+").map(String.init) where styles[style] == nil {
+                throw ValidationError("no style '\(style)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
             }
             let split = self.split(liked: liked, styles: styles, config: config)
             let experiment = MusicExperiment(config: config, split: split(config.seed), cache: pcm, label: self.liked)
@@ -113,10 +113,12 @@ extension Tunescore.Bench {
             try printReport(report, json: bench.json)
         }
 
-        /// The seeded split of each run: 70 % of `liked`'s tracks train, the rest are tested with every other style.
+        /// The seeded split of each run: 70 % of the liked styles' tracks (`a+b`: both) train, the rest are tested with
+        /// every other style.
         private func split(liked: String, styles: [String: [AudioTrack]], config: RunConfig) -> @Sendable (Int) -> MusicSplit {
-            let likedTracks = styles[liked] ?? []
-            let others = styles.filter { $0.key != liked }.sorted { $0.key < $1.key }.flatMap(\.value)
+            let likedStyles = Set(liked.split(separator: "+").map(String.init))
+            let likedTracks = styles.filter { likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
+            let others = styles.filter { !likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
             let validationFraction = config.validationFraction
             return { seed in
                 MusicSplit.heldOut(liked: likedTracks, others: others, trainFraction: 0.7, validationFraction: validationFraction,
