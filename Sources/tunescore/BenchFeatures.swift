@@ -72,7 +72,7 @@ extension Tunescore.Bench {
             commandName: "describe",
             abstract: "Writes every track's raw descriptor (timbre, spectral shape, dynamics, rhythm) as JSON lines, for experiments and for building a descriptor space.")
 
-        @Argument(help: ArgumentHelp("Folders of music to describe; a track's group is the name of the folder it sits in.", valueName: "folder"))
+        @Argument(help: ArgumentHelp("Folders of music to describe (each line names the folder a track sits in as its source).", valueName: "folder"))
         var folders: [String]
 
         @Option(help: "Audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).")
@@ -86,27 +86,11 @@ extension Tunescore.Bench {
 
         func run() throws {
             let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
-            let found = MusicCollection.tracks(in: folders.map(RawPath.init))
-            for file in found.skipped { printError("skipped \(file)") }
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let threads = ProcessInfo.processInfo.activeProcessorCount
-            let decoded = MusicCollection.decode(found.tracks, cache: pcm, threads: threads)
-            for file in decoded.skipped { printError("skipped \(file)") }
-            let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
+            let described = DescriptorPretraining.describe(folders: folders.map(RawPath.init), config: config, cache: pcm,
+                                                           threads: ProcessInfo.processInfo.activeProcessorCount) { printError($0) }
             let encoder = JSONEncoder()
-            for (track, descriptor) in zip(decoded.tracks, descriptors) {
-                let line = DescribedTrack(path: track.path.displayString,
-                                          group: URL(fileURLWithPath: track.path.displayString).deletingLastPathComponent().lastPathComponent,
-                                          descriptor: descriptor)
-                print(String(decoding: try encoder.encode(line), as: UTF8.self))
-            }
+            for track in described { print(String(decoding: try encoder.encode(track), as: UTF8.self)) }
         }
     }
-}
-
-/// One line of `bench describe`.
-struct DescribedTrack: Codable {
-    var path: String
-    var group: String
-    var descriptor: [Float]
 }

@@ -171,19 +171,6 @@ extension DescriptorSpace {
         }
     }
 
-    /// Fits a space on every track of `folders`, each track's source being the folder it sits in.
-    static func pretrain(folders: [RawPath], config: RunConfig, cache: PCMCache, threads: Int,
-                         say: (String) -> Void) throws -> DescriptorSpace {
-        let found = MusicCollection.tracks(in: folders)
-        for file in found.skipped { say("skipped \(file)") }
-        say("decoding \(found.tracks.count) tracks")
-        let decoded = MusicCollection.decode(found.tracks, cache: cache, threads: threads)
-        for file in decoded.skipped { say("skipped \(file)") }
-        say("describing \(decoded.tracks.count) tracks")
-        let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
-        let sources = decoded.tracks.map { URL(fileURLWithPath: $0.path.displayString).deletingLastPathComponent().path }
-        return try DescriptorSpace(fitting: descriptors, sources: sources)
-    }
 }
 
 /// `tunescore pretrain`: learns a descriptor space from a library and writes it.
@@ -195,10 +182,36 @@ public enum DescriptorPretraining {
         public var dimensions: Int
     }
 
+    /// One described track.
+    public struct DescribedTrack: Codable, Sendable {
+        public var path: String
+        /// The folder the track sits in.
+        public var source: String
+        public var descriptor: [Float]
+    }
+
+    /// Decodes (through `cache`) and describes every track of `folders`; unreadable files are named to `say`.
+    public static func describe(folders: [RawPath], config: RunConfig, cache: PCMCache, threads: Int,
+                                say: (String) -> Void) -> [DescribedTrack] {
+        let found = MusicCollection.tracks(in: folders)
+        for file in found.skipped { say("skipped \(file)") }
+        say("decoding \(found.tracks.count) tracks")
+        let decoded = MusicCollection.decode(found.tracks, cache: cache, threads: threads)
+        for file in decoded.skipped { say("skipped \(file)") }
+        say("describing \(decoded.tracks.count) tracks")
+        let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
+        return zip(decoded.tracks, descriptors).map { track, descriptor in
+            DescribedTrack(path: track.path.displayString,
+                           source: URL(fileURLWithPath: track.path.displayString).deletingLastPathComponent().path,
+                           descriptor: descriptor)
+        }
+    }
+
     /// Fits a space on every track of `folders` (each track's source is the folder it sits in) and writes it to `out`.
     public static func run(folders: [RawPath], out: String, config: RunConfig, cache: PCMCache, threads: Int,
                            say: (String) -> Void) throws -> Summary {
-        let space = try DescriptorSpace.pretrain(folders: folders, config: config, cache: cache, threads: threads, say: say)
+        let described = describe(folders: folders, config: config, cache: cache, threads: threads, say: say)
+        let space = try DescriptorSpace(fitting: described.map(\.descriptor), sources: described.map(\.source))
         try space.save(to: out)
         return Summary(tracks: space.referenceTracks, sources: space.referenceSources, dimensions: space.outputDimension)
     }
