@@ -64,6 +64,9 @@ extension Tunescore.Bench {
         @Flag(help: "Continue from log_dir's last.pt instead of training anew; a finished run is only scored again (with --set score_checkpoint=last, say).")
         var resume = false
 
+        @Option(help: "Give the model this many seeded outlier tracks as known dislikes (`train --disliked`); they leave the test set. The JSON's likedOnly is the score without them on the same tracks.")
+        var dislikes = 0
+
         static let allStyles = "all"
 
         func validate() throws {
@@ -72,6 +75,7 @@ extension Tunescore.Bench {
             }
             if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
             if splits < 1 { throw ValidationError("--splits must be at least 1") }
+            if dislikes < 0 { throw ValidationError("--dislikes must be 0 or more") }
             if repeats > 1 && (splits > 1 || liked == Self.allStyles) {
                 throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) or --liked all do not combine")
             }
@@ -119,10 +123,10 @@ extension Tunescore.Bench {
             let likedStyles = Set(liked.split(separator: "+").map(String.init))
             let likedTracks = styles.filter { likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
             let others = styles.filter { !likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
-            let validationFraction = config.validationFraction
+            let validationFraction = config.validationFraction, dislikes = self.dislikes
             return { seed in
                 MusicSplit.heldOut(liked: likedTracks, others: others, trainFraction: 0.7, validationFraction: validationFraction,
-                                   seed: UInt64(seed))
+                                   seed: UInt64(seed)).withDislikes(dislikes, seed: UInt64(seed))
             }
         }
     }

@@ -17,6 +17,9 @@ extension Tunescore {
         @Option(parsing: .upToNextOption, help: ArgumentHelp("Folders of music you like.", valueName: "folder"))
         var liked: [String] = []
 
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("Folders of music you skipped: known dislikes lower the scores of tracks that sound like them.", valueName: "folder"))
+        var disliked: [String] = []
+
         @Option(help: "Name of the taste model (a folder under $XDG_DATA_HOME/tunescore/models), or a folder path.")
         var name = "default"
 
@@ -38,7 +41,12 @@ extension Tunescore {
         }
 
         func run() throws {
-            if liked.isEmpty { try trainDataset() } else { try trainTaste() }
+            if liked.isEmpty {
+                if !disliked.isEmpty { throw ValidationError("--disliked goes with --liked") }
+                try trainDataset()
+            } else {
+                try trainTaste()
+            }
         }
 
         private var epochOverride: [String: Any] { epochs.map { ["epochs": $0] } ?? [:] }
@@ -56,8 +64,15 @@ extension Tunescore {
                 printError("no readable audio below \(liked.joined(separator: ", ")); `tunescore scan --failures` lists what could not be read")
                 throw ExitCode(1)
             }
+            var dislikedTracks: [AudioTrack] = []
+            if !disliked.isEmpty {
+                let bar = ProgressBar()
+                let (found, summary) = try MusicCollection.scanned(disliked.map(RawPath.init), catalog: catalog, progress: bar.update)
+                bar.finish(summary)
+                dislikedTracks = found
+            }
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let training = TasteTraining(config: config, tracks: tracks, cache: pcm, folder: folder)
+            let training = TasteTraining(config: config, tracks: tracks, disliked: dislikedTracks, cache: pcm, folder: folder)
             let stopper = StopOnSignal()
             let outcome: TasteTraining.Outcome
             do {
@@ -72,7 +87,9 @@ extension Tunescore {
                     + "\(result.epochsCompleted) epochs in \(String(format: "%.0f", result.trainingSeconds)) s "
                     + "(\(String(format: "%.1f", result.itemsPerSecond)) excerpts/s); fit calibrated on \(outcome.profile.calibrationSource) tracks")
             } else {
-                print("model '\(name)': \(outcome.trainTracks) liked tracks described; fit calibrated on \(outcome.profile.calibrationSource)")
+                let dislikes = outcome.profile.dislikedEmbeddings?.count ?? 0
+                print("model '\(name)': \(outcome.trainTracks) liked tracks described" + (dislikes > 0 ? ", \(dislikes) disliked" : "")
+                    + "; fit calibrated on \(outcome.profile.calibrationSource)")
             }
             print("saved in \(folder.path); next: tunescore score FOLDER --model \(name)")
         }

@@ -1,5 +1,6 @@
 import Features
 import Foundation
+import LibraryScanner
 import XCTest
 @testable import Model
 
@@ -47,5 +48,34 @@ final class TasteDescriptorTests: XCTestCase {
         XCTAssertEqual(all.track.ranked ?? .nan, 24.0 / 32.0, accuracy: 1e-12, "3 of 4 liked beat all 8 others, one beats none")
         XCTAssertNil(all.track.csi, "no network, no CSI AUROC")
         XCTAssertEqual(AUROC.precision(at: 2, scores: [0.1, 0.9, 0.5], isPositive: [true, true, false]), 0.5)
+    }
+
+    func testDislikesLowerTheScoresNearThem() {
+        let liked = [[1, 0.1, 0], [1, -0.1, 0], [1, 0, 0.1]].map { unit($0) }
+        let dislike = unit([0.2, 1, 0])
+        let plain = TasteDensity(liked: liked, disliked: [])
+        let withDislike = TasteDensity(liked: liked, disliked: [dislike])
+        XCTAssertNil(plain.disliked)
+        XCTAssertEqual(withDislike.disliked?.gamma, withDislike.liked.gamma, "one kernel width for both")
+        let nearDislike = unit([0.21, 1, 0]), nearLiked = unit([1, 0, 0])
+        XCTAssertLessThan(withDislike.score(nearDislike), plain.score(nearDislike) - 1)
+        XCTAssertEqual(withDislike.score(nearLiked), plain.score(nearLiked), accuracy: 0.01, "far from the dislike, almost unchanged")
+        XCTAssertEqual(withDislike.score(unit([0, 0, 1])), plain.score(unit([0, 0, 1])), accuracy: 0.01,
+                       "far from both: no reward for being far from the dislike")
+        XCTAssertEqual(plain.leaveOneOutScores(), LikedDensityScore(liked: liked).leaveOneOutScores())
+    }
+
+    func testDislikesComeFromTheOutliersAndLeaveTheTest() {
+        let liked = (0..<10).map { AudioTrack(path: RawPath("/l/\($0)"), size: 1, modificationTimeNs: 1, group: "liked") }
+        let others = (0..<8).map { AudioTrack(path: RawPath("/o/\($0)"), size: 1, modificationTimeNs: 1, group: "other") }
+        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.2, seed: 4)
+        let disliking = split.withDislikes(3, seed: 4)
+        XCTAssertEqual(disliking.disliked.count, 3)
+        XCTAssertTrue(disliking.disliked.allSatisfy { $0.group == "other" })
+        XCTAssertEqual(disliking.test.count, split.test.count - 3)
+        XCTAssertTrue(Set(disliking.test).isDisjoint(with: disliking.disliked))
+        XCTAssertEqual(disliking.testIsInClass.filter { $0 }.count, split.testIsInClass.filter { $0 }.count)
+        XCTAssertEqual(split.withDislikes(3, seed: 4).disliked, disliking.disliked, "seeded")
+        XCTAssertTrue(split.withDislikes(0, seed: 4).disliked.isEmpty)
     }
 }

@@ -130,6 +130,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.errors.contains("descriptor_space") && result.errors.contains("not a descriptor space"), result.errors)
     }
 
+    func testKnownDislikesGoIntoTheModel() throws {
+        try writeTones(in: "liked", count: 4, base: 300)
+        try writeTones(in: "skipped", count: 2, base: 5000)
+        let trained = try run("train", "--liked", "liked", "--disliked", "skipped", "--name", "picky", "--db", "library.sqlite")
+        XCTAssertEqual(trained.status, 0, trained.errors)
+        XCTAssertTrue(trained.output.contains("4 liked tracks described, 2 disliked"), trained.output)
+        let profile = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(
+            "data/tunescore/models/picky/profile.json"))) as! [String: Any]
+        XCTAssertEqual((profile["dislikedEmbeddings"] as? [[Double]])?.count, 2)
+        let alone = try run("train", "--disliked", "skipped")
+        XCTAssertNotEqual(alone.status, 0)
+        XCTAssertTrue(alone.errors.contains("--disliked goes with --liked"), alone.errors)
+    }
+
     func testMissingModelSaysHowToTrainOne() throws {
         try writeTones(in: "new", count: 1, base: 500)
         let result = try run("score", "new", "--model", "nothing-here", "--db", "library.sqlite")

@@ -10,6 +10,8 @@ public struct MusicSplit: Sendable {
     /// Held-out in-class tracks and outlier tracks; `testIsInClass` tells which.
     public var test: [AudioTrack]
     public var testIsInClass: [Bool]
+    /// Outlier tracks given to the model as known dislikes (not tested).
+    public var disliked: [AudioTrack] = []
 
     public init(train: [AudioTrack], validation: [AudioTrack], test: [AudioTrack], testIsInClass: [Bool]) {
         self.train = train
@@ -31,6 +33,18 @@ public struct MusicSplit: Sendable {
         return MusicSplit(train: train.map { trainAll[$0] }, validation: validation.map { trainAll[$0] },
                           test: held + others, testIsInClass: held.map { _ in true } + others.map { _ in false })
     }
+
+    /// The same split with `count` seeded outlier tracks moved from the test set to the known dislikes.
+    public func withDislikes(_ count: Int, seed: UInt64) -> MusicSplit {
+        guard count > 0 else { return self }
+        var generator = SeededGenerator(seed: seed ^ 0xD15C)
+        let outliers = test.indices.filter { !testIsInClass[$0] }.shuffled(using: &generator).prefix(count)
+        let moved = Set(outliers)
+        var split = MusicSplit(train: train, validation: validation, test: test.indices.filter { !moved.contains($0) }.map { test[$0] },
+                               testIsInClass: testIsInClass.indices.filter { !moved.contains($0) }.map { testIsInClass[$0] })
+        split.disliked = outliers.sorted().map { test[$0] }
+        return split
+    }
 }
 
 /// AUROC by both scores at one level (excerpt or track).
@@ -42,8 +56,10 @@ public struct ScorePair: Codable, Sendable {
     public var shift: Double?
     /// Track level only: cosine of the track's mean embedding to the closest liked training track.
     public var nearestLikedTrack: Double?
-    /// Track level only: mean cosine to the nearest liked tracks in the descriptor space.
+    /// Track level only: the descriptor density score (less the dislikes' density, when there are known dislikes).
     public var descriptor: Double?
+    /// Track level only, with known dislikes: the liked tracks' density alone, on the same test tracks.
+    public var likedOnly: Double?
     /// Track level only: the score `tunescore score` ranks by (`taste_score`).
     public var ranked: Double?
 }
@@ -70,6 +86,8 @@ public struct MusicReport: Codable, Sendable {
     /// The liked files the model learned from (training and validation), as paths: give them to another scorer to
     /// compare on the same split.
     public var trainFiles: [String]
+    /// Outlier files given as known dislikes (`bench genres --dislikes`), left out of the test.
+    public var dislikedFiles: [String]
     /// The held-out liked files (the in-class test tracks), as paths: which split this run had.
     public var heldOutFiles: [String]
     public var outlierTracks: [String: Int]
@@ -119,9 +137,11 @@ public struct MusicExperiment: Sendable {
         say("decoding \(split.train.count + split.validation.count + split.test.count) tracks (cached after the first run)")
         let decodeStart = DispatchTime.now()
         let test = MusicCollection.decode(split.test, cache: cache, threads: threads)
-        let training = TasteTraining(config: config, tracks: split.train + split.validation, validation: Set(split.validation),
-                                     cache: cache, folder: URL(fileURLWithPath: config.effectiveCheckpointDirectory))
+        let training = TasteTraining(config: config, tracks: split.train + split.validation, disliked: split.disliked,
+                                     validation: Set(split.validation), cache: cache,
+                                     folder: URL(fileURLWithPath: config.effectiveCheckpointDirectory))
         let liked = MusicCollection.decode(training.tracks, cache: cache, threads: threads)
+        let disliked = MusicCollection.decode(split.disliked, cache: cache, threads: threads)
         let decodeSeconds = seconds(since: decodeStart)
         for file in test.skipped { say("skipped \(file)") }
 
@@ -130,8 +150,10 @@ public struct MusicExperiment: Sendable {
 
         say("describing \(liked.tracks.count) liked and \(test.tracks.count) test tracks")
         let descriptorStart = DispatchTime.now()
-        let taste = DescriptorTaste(config: config, liked: liked.pcm, space: try DescriptorSpace.forConfig(config), threads: threads)
-        let descriptorScores = taste.scores(of: test.pcm, threads: threads)
+        let taste = DescriptorTaste(config: config, liked: liked.pcm, disliked: disliked.pcm, space: try DescriptorSpace.forConfig(config),
+                                    threads: threads)
+        let testEmbeddings = taste.embeddings(of: test.pcm, threads: threads)
+        let descriptorScores = testEmbeddings.map { taste.density.score($0) }
         let descriptorSeconds = seconds(since: descriptorStart)
 
         var network: NetworkRun?
@@ -150,6 +172,9 @@ public struct MusicExperiment: Sendable {
         var evaluation = GroupedAUROC(trackOfItem: network?.scores.trackOfExcerpt ?? [], isInClass: isIn, groups: groups,
                                       scores: network?.scores.excerptScores ?? ItemScores(norm: [], csi: []))
         evaluation.trackScores = ["descriptor": descriptorScores, "ranked": ranked]
+        if !disliked.tracks.isEmpty {
+            evaluation.trackScores["likedOnly"] = testEmbeddings.map { taste.density.liked.score($0) }
+        }
         if let network { evaluation.trackScores["nearestLikedTrack"] = network.nearestLiked }
         let logFolder = URL(fileURLWithPath: config.effectiveLogDirectory)
         try FileManager.default.createDirectory(at: logFolder, withIntermediateDirectories: true)
@@ -166,7 +191,7 @@ public struct MusicExperiment: Sendable {
             dataset: config.datasetName.rawValue, liked: label, rankedBy: config.tasteScore.rawValue,
             trainTracks: network?.outcome.trainTracks ?? split.train.count,
             validationTracks: network?.outcome.validationTracks ?? split.validation.count, heldOutTracks: isIn.filter { $0 }.count,
-            trainFiles: liked.tracks.map(\.path.displayString),
+            trainFiles: liked.tracks.map(\.path.displayString), dislikedFiles: disliked.tracks.map(\.path.displayString),
             heldOutFiles: zip(test.tracks, isIn).filter(\.1).map(\.0.path.displayString),
             outlierTracks: Dictionary(grouping: outlierGroups, by: { $0 }).mapValues(\.count),
             skippedFiles: test.skipped.count + liked.skipped.count, epochs: result?.epochsCompleted ?? 0,
@@ -396,7 +421,7 @@ struct GroupedAUROC {
                                              similarity: excerptLevel(scores.similarity), shift: excerptLevel(scores.shift)),
                           track: ScorePair(norm: trackLevel(scores.norm), csi: trackLevel(scores.csi),
                                            similarity: trackLevel(scores.similarity), shift: trackLevel(scores.shift),
-                                           nearestLikedTrack: named("nearestLikedTrack"), descriptor: named("descriptor"),
+                                           nearestLikedTrack: named("nearestLikedTrack"), descriptor: named("descriptor"), likedOnly: named("likedOnly"),
                                            ranked: named("ranked")))
     }
 }

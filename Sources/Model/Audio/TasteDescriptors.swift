@@ -44,6 +44,12 @@ public struct LikedDensityScore: Sendable {
     /// (every style, never the reported splits) among 0.5-8.
     public static let sharpness = 4.0
 
+    /// A density over `liked` with the kernel width of another set (`TasteDensity`'s disliked tracks use the liked ones').
+    public init(liked: [[Float]], gamma: Double) {
+        self.liked = liked
+        self.gamma = gamma
+    }
+
     public init(liked: [[Float]]) {
         self.liked = liked
         let dimension = liked.first?.count ?? 0
@@ -72,22 +78,63 @@ public struct LikedDensityScore: Sendable {
     }
 }
 
-/// The descriptor side of a taste: the liked tracks' embeddings, and how they score each other.
+/// A taste as densities: how densely liked tracks surround a track, less a penalty where known dislikes are dense.
+/// The penalty is softplus(log p_disliked(x) - r), r being the liked tracks' median leave-one-out log density: near
+/// zero wherever dislikes are sparser than liked tracks typically are, and growing with the log density where they
+/// are denser. (The plain log ratio log p_liked - log p_disliked would also reward every track merely for lying
+/// farther from the dislikes than from the likes, far from both.) Both densities use the liked tracks' kernel width.
+public struct TasteDensity: Sendable {
+    public let liked: LikedDensityScore
+    /// nil: no known dislikes.
+    public let disliked: LikedDensityScore?
+    /// The liked tracks' median leave-one-out log density.
+    public let typicalLikedDensity: Double
+
+    public init(liked: [[Float]], disliked: [[Float]]) {
+        let likedDensity = LikedDensityScore(liked: liked)
+        self.liked = likedDensity
+        self.disliked = disliked.isEmpty ? nil : LikedDensityScore(liked: disliked, gamma: likedDensity.gamma)
+        let own = likedDensity.leaveOneOutScores().sorted()
+        typicalLikedDensity = own.isEmpty ? 0 : own[own.count / 2]
+    }
+
+    /// The score of `embedding`; `excludingLiked` leaves one liked track out.
+    public func score(_ embedding: [Float], excludingLiked: Int? = nil) -> Double {
+        liked.score(embedding, excluding: excludingLiked) - dislikePenalty(embedding)
+    }
+
+    /// softplus(log p_disliked - typical liked log density); 0 without dislikes.
+    public func dislikePenalty(_ embedding: [Float]) -> Double {
+        guard let disliked else { return 0 }
+        let z = disliked.score(embedding) - typicalLikedDensity
+        return max(z, 0) + log1p(exp(-abs(z)))
+    }
+
+    /// Every liked track scored against the other liked tracks (and every dislike): what new liked music scores.
+    public func leaveOneOutScores() -> [Double] {
+        liked.liked.indices.map { score(liked.liked[$0], excludingLiked: $0) }
+    }
+}
+
+/// The descriptor side of a taste: the liked (and disliked) tracks' embeddings, and how the liked ones score.
 public struct DescriptorTaste: Sendable {
     public let extractor: DescriptorExtractor
     public let space: DescriptorSpace
-    public let density: LikedDensityScore
+    public let density: TasteDensity
     /// The liked tracks' embeddings (for "because you liked …").
-    public var likedEmbeddings: [[Float]] { density.liked }
+    public var likedEmbeddings: [[Float]] { density.liked.liked }
+    /// The known dislikes' embeddings.
+    public var dislikedEmbeddings: [[Float]] { density.disliked?.liked ?? [] }
     /// Every liked track scored against the others (leave-one-out): what new liked music scores.
     public let calibrationScores: [Double]
 
-    /// Describes `liked` and fits the nearest-liked scorer on them.
-    public init(config: RunConfig, liked: [PCMTrack], space: DescriptorSpace = .builtIn, threads: Int) {
-        extractor = DescriptorExtractor(config: config)
+    /// Describes `liked` and `disliked` and fits the densities on them.
+    public init(config: RunConfig, liked: [PCMTrack], disliked: [PCMTrack] = [], space: DescriptorSpace = .builtIn, threads: Int) {
+        let extractor = DescriptorExtractor(config: config)
+        self.extractor = extractor
         self.space = space
-        let embeddings = extractor.descriptors(of: liked, threads: threads).map(space.embed)
-        density = LikedDensityScore(liked: embeddings)
+        let embed = { (tracks: [PCMTrack]) in extractor.descriptors(of: tracks, threads: threads).map(space.embed) }
+        density = TasteDensity(liked: embed(liked), disliked: embed(disliked))
         calibrationScores = density.leaveOneOutScores()
     }
 

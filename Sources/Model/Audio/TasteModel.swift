@@ -92,7 +92,7 @@ public struct TasteScores: Sendable {
 public struct DescriptorScoring: Sendable {
     public let extractor: DescriptorExtractor
     public let space: DescriptorSpace
-    public let density: LikedDensityScore
+    public let density: TasteDensity
 
     /// nil for a profile without descriptors.
     init?(profile: TasteProfile) throws {
@@ -107,7 +107,7 @@ public struct DescriptorScoring: Sendable {
         } ?? RunConfig.musicPreset()
         extractor = DescriptorExtractor(config: config)
         self.space = space
-        density = LikedDensityScore(liked: liked)
+        density = TasteDensity(liked: liked, disliked: profile.dislikedEmbeddings ?? [])
     }
 
     /// Embeddings of decoded tracks in the space.

@@ -49,6 +49,8 @@ public struct TasteProfile: Codable, Sendable {
     public var weightsFile: String?
     /// The descriptor space the liked tracks' descriptor embeddings live in (nil in profiles written before it existed).
     public var descriptorSpace: DescriptorSpace?
+    /// Known dislikes in the descriptor space (`train --disliked`); nil or empty: none.
+    public var dislikedEmbeddings: [[Float]]?
     /// How the ranked score is made; nil in older profiles, which ranked by CSI alone.
     public var ranking: TasteRanking?
     /// The effective config of the training run (as JSON): how scoring must cut excerpts when there is no checkpoint
@@ -57,7 +59,8 @@ public struct TasteProfile: Codable, Sendable {
 
     public init(modelID: String, createdAt: Date, reference: CSIReference?, liked: [LikedTrack], calibrationScores: [Double],
                 calibrationSource: String, weightsFile: String?, descriptorSpace: DescriptorSpace?, ranking: TasteRanking?,
-                configJSON: String?) {
+                configJSON: String?, dislikedEmbeddings: [[Float]]? = nil) {
+        self.dislikedEmbeddings = dislikedEmbeddings
         self.modelID = modelID
         self.createdAt = createdAt
         self.reference = reference

@@ -36,9 +36,14 @@ public struct TasteTraining: Sendable {
     /// `best.pt`, `last.pt` and `profile.json` go here.
     public let folder: URL
 
-    public init(config: RunConfig, tracks: [AudioTrack], validation: Set<AudioTrack>? = nil, cache: PCMCache, folder: URL) {
+    /// Tracks the person skipped: known dislikes, which push scores down near them.
+    public let disliked: [AudioTrack]
+
+    public init(config: RunConfig, tracks: [AudioTrack], disliked: [AudioTrack] = [], validation: Set<AudioTrack>? = nil,
+                cache: PCMCache, folder: URL) {
         self.config = config
         self.tracks = tracks
+        self.disliked = disliked
         self.validation = validation
         self.cache = cache
         self.folder = folder
@@ -69,9 +74,12 @@ public struct TasteTraining: Sendable {
             throw TorchError(code: .invalidArgument, message: "training needs at least 2 readable liked tracks, found \(decoded.tracks.count)")
         }
         let isTrain = trainingMask(decoded.tracks)
+        let dislikes = MusicCollection.decode(disliked, cache: cache, threads: ProcessInfo.processInfo.activeProcessorCount)
+        for file in dislikes.skipped { say("skipped \(file)") }
         say("describing \(decoded.tracks.count) liked tracks")
         let space = try DescriptorSpace.forConfig(config)
-        let descriptors = DescriptorTaste(config: config, liked: decoded.pcm, space: space, threads: ProcessInfo.processInfo.activeProcessorCount)
+        let descriptors = DescriptorTaste(config: config, liked: decoded.pcm, disliked: dislikes.pcm, space: space,
+                                          threads: ProcessInfo.processInfo.activeProcessorCount)
         guard config.tasteScore.needsNetwork else {
             // Without a network every liked track calibrates, each scored against the others as new music would be.
             let profile = TasteProfile(
@@ -80,7 +88,7 @@ public struct TasteTraining: Sendable {
                 calibrationScores: descriptors.calibrationScores, calibrationSource: "all liked (each against the others)",
                 weightsFile: nil, descriptorSpace: space,
                 ranking: TasteRanking(kind: .descriptor, descriptorCalibration: descriptors.calibrationScores, csiCalibration: []),
-                configJSON: config.json())
+                configJSON: config.json(), dislikedEmbeddings: descriptors.dislikedEmbeddings)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try profile.save(to: folder)
             return Outcome(result: nil, profile: profile, network: nil, skipped: decoded.skipped, trainTracks: decoded.tracks.count,
@@ -152,7 +160,8 @@ public struct TasteTraining: Sendable {
             liked: likedTracks(decoded.tracks, isTrain: isTrain, embeddings: embeddings, descriptors: descriptors.likedEmbeddings),
             calibrationScores: calibrationIndices.map { ranking.score(descriptor: descriptors.calibrationScores[$0], csi: likedCSI[$0]) },
             calibrationSource: useHeldOut ? "held-out" : "all liked", weightsFile: weights.lastPathComponent,
-            descriptorSpace: descriptors.space, ranking: ranking, configJSON: config.json())
+            descriptorSpace: descriptors.space, ranking: ranking, configJSON: config.json(),
+            dislikedEmbeddings: descriptors.dislikedEmbeddings)
         try profile.save(to: folder)
         return Outcome(result: result, profile: profile, network: scored, skipped: decoded.skipped, trainTracks: trainIndices.count,
                        validationTracks: validationIndices.count, modelOnlyItemsPerSecond: probe?.itemsPerSecond)
