@@ -1,7 +1,7 @@
 #ifndef CFFmpeg_SHIM_H
 #define CFFmpeg_SHIM_H
-// FFmpeg's demuxers (libavformat) and decoders (libavcodec): used for Ogg Vorbis and Opus, where FFmpeg's own
-// decoders run 2-2.5x faster than libvorbis/libopus. Its error codes and "no timestamp" value are macros Swift
+// FFmpeg's demuxers (libavformat) and decoders (libavcodec): Ogg Vorbis and Opus, where FFmpeg's own decoders run
+// 2-2.5x faster than libvorbis/libopus, and every format only FFmpeg reads here (M4A, WMA, WebM, WavPack, ...). Its error codes and "no timestamp" value are macros Swift
 // cannot import, so they are wrapped here.
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>

@@ -32,6 +32,10 @@ public struct AudioFileError: Error, Sendable, CustomStringConvertible {
         case noAudio = 4
         /// The decoder produced an output layout it was not asked for.
         case unexpectedLayout = 5
+        /// The stream is encrypted (DRM), so it cannot be decoded.
+        case protected = 6
+        /// The file holds video, not just audio.
+        case video = 7
     }
 
     /// The layer that reported the problem.

@@ -1,3 +1,4 @@
+import CFFmpeg
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -18,11 +19,38 @@ public enum AudioFormat: String, Sendable, CaseIterable {
     case oggVorbis = "ogg-vorbis"
     /// Opus in Ogg.
     case opus
+    /// MP4/M4A (AAC, ALAC): recognised and decoded by FFmpeg, like every case below.
+    case mp4
+    /// ASF (WMA).
+    case asf
+    /// Matroska and WebM audio.
+    case matroska
+    case wavpack
+    case tta
+    /// Raw AC-3 and E-AC-3.
+    case ac3
+    case eac3
+    /// ADTS AAC.
+    case aac
+    case musepack
+    case ape
+    /// Apple's Core Audio Format.
+    case caf
+
+    /// FFmpeg's demuxer names (`AVInputFormat.name`) for the formats only FFmpeg reads.
+    static let ffmpegDemuxers: [String: AudioFormat] = [
+        "mov,mp4,m4a,3gp,3g2,mj2": .mp4, "asf": .asf, "matroska,webm": .matroska, "wv": .wavpack, "tta": .tta,
+        "ac3": .ac3, "eac3": .eac3, "aac": .aac, "mpc": .musepack, "mpc8": .musepack, "ape": .ape, "caf": .caf,
+    ]
+
+    /// Decoded through FFmpeg alone (no other library reads it here).
+    public var isFFmpegOnly: Bool { ![.mp3, .flac, .wav, .aiff, .oggVorbis, .opus].contains(self) }
 
     /// Extensions that announce audio. A file with one of these is expected to be audio, so a mismatch is a
     /// failure worth reporting; other files are recognised by content alone.
     public static let audioExtensions: Set<String> = [
         "mp3", "mp2", "mpga", "flac", "wav", "wave", "aif", "aiff", "aifc", "ogg", "oga", "opus",
+        "m4a", "m4b", "mp4", "aac", "alac", "wma", "asf", "webm", "mka", "wv", "tta", "ac3", "eac3", "mpc", "ape", "caf",
     ]
 
     /// Recognises the format from the file's first bytes, whatever its name.
@@ -39,8 +67,23 @@ public enum AudioFormat: String, Sendable, CaseIterable {
             if afterTag.starts(with: Array("fLaC".utf8)) { return .flac }
             if MPEGFrameHeader.findStream(in: afterTag) { return .mp3 }
         }
+        if let format = probeWithFFmpeg(try file.read(count: 65_536, at: 0)) { return format }
         throw AudioFileError(.notAudio, "not a recognised audio format (content starts with \(hexPrefix(head)))",
                              path: path)
+    }
+
+    /// The format FFmpeg's probe finds in a file's first bytes (by content alone: no file name is given), when it is
+    /// one of `ffmpegDemuxers` and the probe is reasonably sure (score above 25 of 100).
+    static func probeWithFFmpeg(_ head: [UInt8]) -> AudioFormat? {
+        // FFmpeg reads up to AVPROBE_PADDING_SIZE bytes past the data, which must be zero.
+        var padded = head + [UInt8](repeating: 0, count: Int(AVPROBE_PADDING_SIZE))
+        var score: Int32 = 0
+        let format = padded.withUnsafeMutableBufferPointer { buffer in
+            var probe = AVProbeData(filename: nil, buf: buffer.baseAddress, buf_size: Int32(head.count), mime_type: nil)
+            return av_probe_input_format3(&probe, 1, &score)
+        }
+        guard let format, score > 25, let name = format.pointee.name else { return nil }
+        return ffmpegDemuxers[String(cString: name)]
     }
 
     /// The format announced by a file's first bytes, without looking past an ID3v2 tag.

@@ -1,6 +1,7 @@
 import CFFmpeg
 
-/// Ogg Vorbis and Opus through FFmpeg's Ogg demuxer and its own decoders, mixed down to mono.
+/// Audio through FFmpeg's demuxers and decoders, mixed down to mono: Ogg Vorbis and Opus, and every format only
+/// FFmpeg reads here (MP4/M4A, ASF, Matroska/WebM, WavPack, TTA, AC-3, ADTS AAC, Musepack, APE, CAF).
 ///
 /// FFmpeg's Vorbis and Opus decoders run 2-2.5x faster than libvorbis and libopus (which libsndfile uses) on
 /// this machine, and decoding is most of the cost of reading music: see README, "Decoding".
@@ -38,7 +39,12 @@ final class FFmpegSource: MonoSampleSource {
         var opening: UnsafeMutablePointer<AVFormatContext>?
         let opened = path.withCString { avformat_open_input(&opening, $0, nil, nil) }
         var codec: UnsafePointer<AVCodec>?
-        let found = opened < 0 ? opened : av_find_best_stream(opening, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
+        var found = opened < 0 ? opened : av_find_best_stream(opening, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
+        if opened >= 0 && found < 0 {
+            // Raw streams (ADTS AAC, AC-3) show their stream only once a few frames are read.
+            _ = avformat_find_stream_info(opening, nil)
+            found = av_find_best_stream(opening, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
+        }
         guard opened >= 0, found >= 0, let container = opening, let codec else {
             let code = opened < 0 ? opened : found
             // Members are not all set yet, so deinit does not run: free what exists here.
@@ -48,7 +54,19 @@ final class FFmpegSource: MonoSampleSource {
         }
         self.container = container
         streamIndex = found
-        let stream = container.pointee.streams[Int(found)]!
+        var stream = container.pointee.streams[Int(found)]!
+        if let problem = Self.unsupportedContent(container, audio: stream) {
+            // Members are not all set yet, so deinit does not run: free what exists here.
+            var opened: UnsafeMutablePointer<AVFormatContext>? = container
+            avformat_close_input(&opened)
+            Self.free(packet, frame)
+            throw AudioFileError(problem.kind, problem.message, path: path)
+        }
+        // Raw streams (ADTS AAC, AC-3) announce their rate and channels only in the frames: read a few.
+        if stream.pointee.codecpar.pointee.sample_rate <= 0 || stream.pointee.codecpar.pointee.ch_layout.nb_channels <= 0 {
+            _ = avformat_find_stream_info(container, nil)
+            stream = container.pointee.streams[Int(found)]!
+        }
         timeBase = stream.pointee.time_base
         let parameters = stream.pointee.codecpar!
         sampleRate = Int(parameters.pointee.sample_rate)
@@ -63,6 +81,24 @@ final class FFmpegSource: MonoSampleSource {
         if sampleRate <= 0 || channelCount <= 0 {
             throw AudioFileError(.noAudio, "no audio stream (rate \(sampleRate), channels \(channelCount))", path: path)
         }
+    }
+
+    /// A DRM-protected audio track or a video stream (cover art aside): what this source refuses to read.
+    private static func unsupportedContent(_ container: UnsafeMutablePointer<AVFormatContext>, audio: UnsafeMutablePointer<AVStream>)
+        -> (kind: AudioFileError.ContentProblem, message: String)? {
+        let tag = audio.pointee.codecpar.pointee.codec_tag
+        let protectedTags: Set<UInt32> = ["drms", "enca", "encv", "sinf"].map { name in
+            name.utf8.reversed().reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
+        }.reduce(into: []) { $0.insert($1) }
+        if protectedTags.contains(tag) { return (.protected, "the audio is protected (DRM-encrypted) and cannot be decoded") }
+        for index in 0..<Int(container.pointee.nb_streams) {
+            let stream = container.pointee.streams[index]!
+            let isVideo = stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO
+            if isVideo && stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0 {
+                return (.video, "a video file (only audio-only files are music here)")
+            }
+        }
+        return nil
     }
 
     deinit {
@@ -156,14 +192,12 @@ final class FFmpegSource: MonoSampleSource {
         let channels = Int(frame.pointee.ch_layout.nb_channels)
         let skip = samplesBeforeSeekTarget(frame, count: count)
         guard skip < count, channels > 0 else { return }
-        let planar: Bool
-        switch AVSampleFormat(frame.pointee.format) {
-        case AV_SAMPLE_FMT_FLTP: planar = true
-        case AV_SAMPLE_FMT_FLT: planar = false
-        default:
-            throw AudioFileError(.unexpectedLayout, "FFmpeg decoded sample format \(frame.pointee.format), not float",
+        let format = AVSampleFormat(frame.pointee.format)
+        guard let reader = SampleReader(format) else {
+            throw AudioFileError(.unexpectedLayout, "FFmpeg decoded sample format \(frame.pointee.format), which tunescore does not read",
                                  path: path)
         }
+        let planar = av_sample_fmt_is_planar(format) != 0
         let scale = 1 / Float(channels)
         let start = pending.count - skip
         pending.append(contentsOf: repeatElement(0, count: count - skip))
@@ -172,14 +206,12 @@ final class FFmpegSource: MonoSampleSource {
             if planar {
                 for channel in 0..<channels {
                     guard let bytes = planes[channel] else { continue }
-                    let samples = UnsafeRawPointer(bytes).assumingMemoryBound(to: Float.self)
-                    for i in skip..<count { output[start + i] += samples[i] * scale }
+                    for i in skip..<count { output[start + i] += reader.sample(UnsafeRawPointer(bytes), i) * scale }
                 }
             } else if let bytes = planes[0] {
-                let samples = UnsafeRawPointer(bytes).assumingMemoryBound(to: Float.self)
                 for i in skip..<count {
                     var sum: Float = 0
-                    for channel in 0..<channels { sum += samples[i * channels + channel] }
+                    for channel in 0..<channels { sum += reader.sample(UnsafeRawPointer(bytes), i * channels + channel) }
                     output[start + i] = sum * scale
                 }
             }
@@ -212,5 +244,28 @@ final class FFmpegSource: MonoSampleSource {
         var text = [CChar](repeating: 0, count: 256)
         if av_strerror(code, &text, text.count) < 0 { return "FFmpeg error \(code)" }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Reads one sample of a decoded FFmpeg buffer as a Float in [-1, 1], whatever its sample format (planar or packed:
+/// the index is the caller's).
+private struct SampleReader {
+    let sample: (UnsafeRawPointer, Int) -> Float
+
+    init?(_ format: AVSampleFormat) {
+        switch format {
+        case AV_SAMPLE_FMT_FLT, AV_SAMPLE_FMT_FLTP:
+            sample = { $0.load(fromByteOffset: $1 * 4, as: Float.self) }
+        case AV_SAMPLE_FMT_DBL, AV_SAMPLE_FMT_DBLP:
+            sample = { Float($0.load(fromByteOffset: $1 * 8, as: Double.self)) }
+        case AV_SAMPLE_FMT_S16, AV_SAMPLE_FMT_S16P:
+            sample = { Float($0.load(fromByteOffset: $1 * 2, as: Int16.self)) / 32_768 }
+        case AV_SAMPLE_FMT_S32, AV_SAMPLE_FMT_S32P:
+            sample = { Float($0.load(fromByteOffset: $1 * 4, as: Int32.self)) / 2_147_483_648 }
+        case AV_SAMPLE_FMT_U8, AV_SAMPLE_FMT_U8P:
+            sample = { (Float($0.load(fromByteOffset: $1, as: UInt8.self)) - 128) / 128 }
+        default:
+            return nil
+        }
     }
 }

@@ -24,5 +24,7 @@ func openSampleSource(path: RawPath, format: AudioFormat) throws(AudioFileError)
     case .oggVorbis, .opus:
         // FFmpeg's decoders are the fast path; libsndfile still reads a file FFmpeg's demuxer refuses.
         do { return try FFmpegSource(path: path) } catch { return try SndfileSource(path: path) }
+    case .mp4, .asf, .matroska, .wavpack, .tta, .ac3, .eac3, .aac, .musepack, .ape, .caf:
+        return try FFmpegSource(path: path)
     }
 }

@@ -107,7 +107,14 @@ public struct TagReader: Sendable {
         case .mp3: TagLib_File_MPEG
         case .flac: TagLib_File_FLAC
         case .oggVorbis: TagLib_File_OggVorbis
-        case .wav, .aiff, .opus: nil
+        case .mp4: TagLib_File_MP4
+        case .asf: TagLib_File_ASF
+        case .wavpack: TagLib_File_WavPack
+        case .tta: TagLib_File_TrueAudio
+        case .musepack: TagLib_File_MPC
+        // TagLib's C API has no type for these (APE goes by extension); Matroska, AC-3, ADTS and CAF have no TagLib
+        // parser at all: FFmpeg's metadata stands in (`FFmpegTags`).
+        case .wav, .aiff, .opus, .ape, .matroska, .ac3, .eac3, .aac, .caf: nil
         }
     }
 }

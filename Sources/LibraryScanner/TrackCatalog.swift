@@ -63,7 +63,8 @@ public final class TrackCatalog: Sendable {
     public static let currentSchemaVersion = migrations.count
     /// Bumped when the scanner would read files differently; rows from older versions are read again.
     /// 2: a stream may end up to half a second before its declared length.
-    static let scannerVersion = 2
+    /// 3: every format FFmpeg reads (M4A, WMA, WebM, WavPack, …), and FFmpeg's tags where TagLib finds none.
+    static let scannerVersion = 3
 
     /// Where the database file lives.
     public let path: String

@@ -54,7 +54,7 @@ final class LibraryScanTests: FolderTestCase {
 
         let tracks = try catalog.tracks()
         XCTAssertEqual(tracks.count, 8)
-        XCTAssertEqual(Set(tracks.compactMap(\.format)), Set(AudioFormat.allCases))
+        XCTAssertEqual(Set(tracks.compactMap(\.format)), [.wav, .flac, .aiff, .oggVorbis, .opus, .mp3], "the six fixture formats")
         for track in tracks where track.path.lastComponent.starts(with: Array("tone".utf8)) {
             XCTAssertEqual(track.duration ?? 0, 1.5, accuracy: 0.06, track.path.displayString)
         }
