@@ -15,6 +15,8 @@ public struct ScanSummary: Sendable, Equatable {
     public var removed = 0
     /// Files that are neither audio by content nor named like audio (covers, playlists, text); not catalogued.
     public var ignored = 0
+    /// The ignored files read in this scan, with why (`tunescore scan --skipped`).
+    public var skipped: [SkippedScanFile] = []
     /// Folders and links the walk could not read; files below them keep their catalog rows.
     public var unreadable: [WalkFailure] = []
 
@@ -92,8 +94,8 @@ public struct LibraryScan: Sendable {
         return summary
     }
 
-    /// Reads one file into a catalog row; nil when the file is neither audio nor named like audio.
-    func readTrack(_ file: WalkedFile) -> CatalogTrack? {
+    /// Reads one file into a catalog row; nil when the file is neither audio nor named like audio (`reason` says why).
+    func readTrack(_ file: WalkedFile, reason: inout String?) -> CatalogTrack? {
         var track = CatalogTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs,
                                  format: nil, tags: TrackTags(), duration: nil, failure: nil, scannedAt: Date())
         do {
@@ -115,7 +117,10 @@ public struct LibraryScan: Sendable {
                 && (error.code == AudioFileError.ContentProblem.notAudio.rawValue
                     || error.code == AudioFileError.ContentProblem.empty.rawValue)
             let isNamedLikeAudio = file.path.lowercasedExtension.map(AudioFormat.audioExtensions.contains) ?? false
-            if isContentProblem && !isNamedLikeAudio { return nil }
+            if isContentProblem && !isNamedLikeAudio {
+                reason = error.reason
+                return nil
+            }
             track.failure = error.reason
         }
         return track
@@ -145,10 +150,11 @@ public struct LibraryScan: Sendable {
                               currentPath: nil))
         for batchStart in stride(from: 0, to: files.count, by: batchSize) {
             let batch = Array(files[batchStart..<min(batchStart + batchSize, files.count)])
-            let tracks = readInParallel(batch)
-            try catalog.save(tracks.compactMap { $0 })
-            for (file, track) in zip(batch, tracks) {
-                count(track, isKnown: known[file.path] != nil, in: &summary)
+            let results = readInParallel(batch)
+            try catalog.save(results.compactMap(\.track))
+            for (file, result) in zip(batch, results) {
+                count(result.track, isKnown: known[file.path] != nil, in: &summary)
+                if let reason = result.ignoredBecause { summary.skipped.append(SkippedScanFile(path: file.path, reason: reason)) }
             }
             done += batch.count
             progress(ScanProgress(phase: .reading, filesFound: filesFound, filesToRead: files.count, filesRead: done,
@@ -170,16 +176,31 @@ public struct LibraryScan: Sendable {
         }
     }
 
-    private func readInParallel(_ batch: [WalkedFile]) -> [CatalogTrack?] {
-        let results = ResultSlots<CatalogTrack?>(count: batch.count, initial: nil)
+    /// What reading one file gave: a catalog row, or why it is not one.
+    private struct ReadResult: Sendable {
+        var track: CatalogTrack?
+        var ignoredBecause: String?
+    }
+
+    private func readInParallel(_ batch: [WalkedFile]) -> [ReadResult] {
+        let results = ResultSlots<ReadResult>(count: batch.count, initial: ReadResult())
         let workers = min(concurrency, batch.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for index in stride(from: worker, to: batch.count, by: workers) {
-                results[index] = readTrack(batch[index])
+                var reason: String?
+                let track = readTrack(batch[index], reason: &reason)
+                results[index] = ReadResult(track: track, ignoredBecause: reason)
             }
         }
         return results.values
     }
+}
+
+/// A file a scan read and left out of the catalog: neither audio by content nor named like audio.
+public struct SkippedScanFile: Sendable, Equatable, CustomStringConvertible {
+    public let path: RawPath
+    public let reason: String
+    public var description: String { "\(path.displayString): \(reason)" }
 }
 
 extension RawPath {

@@ -30,8 +30,12 @@ extension Tunescore {
         @Flag(help: "List the files that could not be read, with their reasons (after scanning any folders given).")
         var failures = false
 
+        @Flag(help: "List the files this scan read and left out as not audio (covers, playlists, text), with why.")
+        var skipped = false
+
         func validate() throws {
             if folders.isEmpty && !failures { throw ValidationError("name at least one folder to scan, or --failures") }
+            if folders.isEmpty && skipped { throw ValidationError("--skipped lists what a scan leaves out: name the folders to scan") }
         }
 
         func run() throws {
@@ -41,6 +45,7 @@ extension Tunescore {
                 let summary = try LibraryScan().scan(folders: folders.map(RawPath.init), catalog: catalog, progress: bar.update)
                 bar.finish(summary)
                 for failure in summary.unreadable { printError("could not enter \(failure.path.displayString): \(failure.message)") }
+                if skipped { for file in summary.skipped { print("not audio: \(file)") } }
             }
             if failures {
                 let list = try catalog.failures()

@@ -50,6 +50,8 @@ final class LibraryScanTests: FolderTestCase {
         XCTAssertEqual(summary.new, 8)
         XCTAssertEqual(summary.failed, 4)
         XCTAssertEqual(summary.ignored, 1)
+        XCTAssertEqual(summary.skipped.map { String(decoding: $0.path.lastComponent, as: UTF8.self) }, ["cover.jpg"])
+        XCTAssertTrue(summary.skipped[0].reason.contains("not a recognised audio format"), summary.skipped[0].reason)
         XCTAssertEqual(summary.unchanged, 0)
 
         let tracks = try catalog.tracks()
