@@ -7,7 +7,7 @@ extension Tunescore {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measures speed and accuracy; prints JSON with --json.",
-            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self]
+            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchScan.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self]
         )
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LibraryScanner
+import Model
 import Scoring
 
 extension Tunescore.Bench {
@@ -30,6 +31,33 @@ extension Tunescore.Bench {
                                                   databasePath: work.appendingPathComponent("library.sqlite").path,
                                                   scratchFolder: work.appendingPathComponent("scratch").path)
             try printReport(report, json: json)
+        }
+    }
+}
+
+extension Tunescore.Bench {
+    struct BenchScan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scan",
+            abstract: "Library-scale scanning: a library of --files copies scanned into a fresh database, then rescanned unchanged.")
+
+        @Option(help: "Files in the library.")
+        var files = 20_000
+
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("Folders whose files the library copies, in turn (default: sixteen generated two-second WAV tones).", valueName: "folder"))
+        var from: [String] = []
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            if files < 1 { throw ValidationError("--files must be at least 1") }
+        }
+
+        func run() throws {
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-bench-scan-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: work) }
+            try printReport(try ScanBenchmark.run(files: files, from: from.map { RawPath($0).absolute }, work: work), json: json)
         }
     }
 }
