@@ -64,6 +64,9 @@ extension Tunescore.Bench {
         @Flag(help: "Continue from log_dir's last.pt instead of training anew; a finished run is only scored again (with --set score_checkpoint=last, say).")
         var resume = false
 
+        @Option(help: "Run beside two busy loops (one per core), at nice 19 (background jobs) or nice 0 (another program in use): training speed on a machine that is doing something else.")
+        var background: BackgroundLoad.Kind?
+
         @Option(help: "Give the model this many seeded outlier tracks as known dislikes (`train --disliked`); they leave the test set. The JSON's likedOnly is the score without them on the same tracks.")
         var dislikes = 0
 
@@ -86,6 +89,8 @@ extension Tunescore.Bench {
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
             let styles = try MusicCollection.styles(in: RawPath(data))
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
+            let load = try background.map { try BackgroundLoad($0) }
+            defer { load?.stop() }
             if liked == Self.allStyles {
                 var results: [String: MusicSeriesReport] = [:]
                 for style in styles.keys.sorted() {
@@ -175,3 +180,6 @@ func printReport<T: Encodable>(_ value: T, json: Bool) throws {
     encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
+
+extension BackgroundLoad.Kind: ExpressibleByArgument {}
+
