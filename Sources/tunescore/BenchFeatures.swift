@@ -72,22 +72,11 @@ extension Tunescore.Bench {
             commandName: "describe",
             abstract: "Writes every track's raw descriptor (timbre, spectral shape, dynamics, rhythm) as JSON lines, for experiments and for building a descriptor space.")
 
-        @Argument(help: ArgumentHelp("Folders of music to describe (each line names the folder a track sits in as its source).", valueName: "folder"))
-        var folders: [String]
-
-        @Option(help: "Audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).")
-        var cache: String?
-
-        @OptionGroup var options: ConfigOptions
-
-        func validate() throws {
-            if folders.isEmpty { throw ValidationError("name at least one folder of music") }
-        }
+        @OptionGroup var music: MusicFolders
 
         func run() throws {
-            let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
-            let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let described = DescriptorPretraining.describe(folders: folders.map(RawPath.init), config: config, cache: pcm,
+            let (folders, config, pcm) = try music.load()
+            let described = DescriptorPretraining.describe(folders: folders, config: config, cache: pcm,
                                                            threads: ProcessInfo.processInfo.activeProcessorCount) { printError($0) }
             let encoder = JSONEncoder()
             for track in described { print(String(decoding: try encoder.encode(track), as: UTF8.self)) }
