@@ -104,6 +104,65 @@ public struct AudioDecoder: Sendable {
         return excerpts
     }
 
+    /// Decodes only the excerpts `plan` chooses, opening the file once: what scoring reads.
+    ///
+    /// `plan` gets the number of samples a whole decode would give at the target rate and returns the excerpts' starts
+    /// (in those samples, ascending). The length comes from the container (every MP3 frame header is read, not
+    /// decoded); where the container only estimates it (FFmpeg's bitrate guess) or does not say, the whole file is
+    /// decoded in memory and the excerpts cut from it. Each excerpt starts decoding about 0.1 s early, at an input frame
+    /// that maps exactly onto an output sample, so it holds the same samples a whole decode holds there (within the
+    /// resampler's float rounding).
+    /// - Throws: `AudioFileError` as `decode(path:)`.
+    public func decodeExcerpts(path: RawPath, length: Int, plan: (Int) -> [Int]) throws(AudioFileError) -> DecodedExcerpts {
+        let format = try AudioFormat.detect(path: path)
+        let source = try openSampleSource(path: path, format: format)
+        let resampler = try Resampler(inputRate: source.sampleRate, outputRate: targetSampleRate, quality: quality, path: path)
+        var frames = source.knowsExactLength ? source.declaredFrameCount : nil
+        if let mpeg = source as? Mpg123Source { frames = try mpeg.scanLength() }
+        guard let frames, frames > 0 else {
+            return try cutFromWholeDecode(source, resampler: resampler, format: format, length: length, plan: plan, path: path)
+        }
+        let sampleCount = resampledCount(frames, from: source.sampleRate)
+        let alignment = RateAlignment(inputRate: source.sampleRate, outputRate: targetSampleRate)
+        var position = 0
+        var excerpts: [DecodedExcerpts.Excerpt] = []
+        for start in plan(sampleCount) {
+            let anchor = alignment.anchor(before: max(0, start - targetSampleRate / excerptLeadInDivisor))
+            position = try move(source, from: position, to: anchor.input)
+            resampler.reset()
+            var samples: [Float] = []
+            let dropped = start - anchor.output
+            samples.reserveCapacity(dropped + length + 2048)
+            // Decoding runs 50 ms past the excerpt: the resampler's last outputs see the input that follows them, as in
+            // a whole decode, rather than the zeros its flush adds.
+            let inputFrames = Int((Double(dropped + length) / alignment.ratio).rounded(.up)) + source.sampleRate / 20
+            position += try pump(source, through: resampler, frameLimit: inputFrames, into: &samples)
+            try resampler.flush(appendingTo: &samples)
+            excerpts.append(.init(start: start, samples: Array(samples.dropFirst(dropped).prefix(length))))
+        }
+        return DecodedExcerpts(sampleCount: sampleCount, sampleRate: targetSampleRate, excerpts: excerpts,
+                               sourceDuration: Double(frames) / Double(source.sampleRate), format: format, decodedWhole: false)
+    }
+
+    /// The excerpts of a file whose length is not known up front: all of it decoded (in memory), the excerpts kept.
+    private func cutFromWholeDecode(_ source: any MonoSampleSource, resampler: Resampler, format: AudioFormat, length: Int,
+                                    plan: (Int) -> [Int], path: RawPath) throws(AudioFileError) -> DecodedExcerpts {
+        var samples: [Float] = []
+        let framesRead = try pump(source, through: resampler, frameLimit: nil, into: &samples)
+        try resampler.flush(appendingTo: &samples)
+        if framesRead == 0 { throw AudioFileError(.noAudio, "the stream holds no audio frames", path: path) }
+        let excerpts = plan(samples.count).map { start in
+            DecodedExcerpts.Excerpt(start: start, samples: Array(samples[min(start, samples.count)..<min(start + length, samples.count)]))
+        }
+        return DecodedExcerpts(sampleCount: samples.count, sampleRate: targetSampleRate, excerpts: excerpts,
+                               sourceDuration: Double(framesRead) / Double(source.sampleRate), format: format, decodedWhole: true)
+    }
+
+    /// How many samples libsoxr makes of `frames` input frames at `rate` once flushed.
+    func resampledCount(_ frames: Int, from rate: Int) -> Int {
+        rate == targetSampleRate ? frames : Int((Double(frames) * Double(targetSampleRate) / Double(rate)).rounded())
+    }
+
     /// Decodes `count` excerpts of `length` seconds spread evenly over the file (the centres of `count` equal
     /// parts), e.g. for training crops. A file shorter than `length` gives one shorter excerpt per request.
     /// - Throws: `AudioFileError` as `decode(path:)`.
@@ -234,6 +293,48 @@ public struct AudioDecoder: Sendable {
             total += got
         }
         return total
+    }
+}
+
+/// Some of a file's excerpts, decoded at the target rate (`AudioDecoder.decodeExcerpts(path:length:plan:)`).
+public struct DecodedExcerpts: Sendable {
+    /// One excerpt: where it starts (samples at `sampleRate`) and its samples, shorter where the file ends sooner.
+    public struct Excerpt: Sendable {
+        public let start: Int
+        public let samples: [Float]
+    }
+
+    /// Samples a whole decode gives at `sampleRate`: the length the excerpts were planned from.
+    public let sampleCount: Int
+    public let sampleRate: Int
+    /// In the plan's order.
+    public let excerpts: [Excerpt]
+    /// Length of the source in seconds.
+    public let sourceDuration: Double
+    public let format: AudioFormat
+    /// True when the container did not say its length and the whole file was decoded to find it.
+    public let decodedWhole: Bool
+}
+
+/// Where decoding can start so that an input frame lands exactly on an output sample: `inputRate / g` input frames
+/// make exactly `outputRate / g` output samples (g the rates' greatest common divisor).
+struct RateAlignment {
+    let inputBlock: Int
+    let outputBlock: Int
+    let ratio: Double
+
+    init(inputRate: Int, outputRate: Int) {
+        var (a, b) = (inputRate, outputRate)
+        while b != 0 { (a, b) = (b, a % b) }
+        inputBlock = inputRate / a
+        outputBlock = outputRate / a
+        ratio = Double(outputRate) / Double(inputRate)
+    }
+
+    /// The last aligned (input frame, output sample) pair at or before output sample `sample`.
+    func anchor(before sample: Int) -> (input: Int, output: Int) {
+        let blocks = max(0, sample) / outputBlock
+        return (blocks * inputBlock, blocks * outputBlock)
     }
 }
 

@@ -9,6 +9,8 @@ final class FFmpegSource: MonoSampleSource {
     let sampleRate: Int
     let channelCount: Int
     let declaredFrameCount: Int?
+    /// False when FFmpeg guessed the length from the bitrate (raw ADTS AAC, AC-3): a seek plan needs the real one.
+    let knowsExactLength: Bool
     private var container: UnsafeMutablePointer<AVFormatContext>?
     private var decoder: UnsafeMutablePointer<AVCodecContext>?
     private let packet: UnsafeMutablePointer<AVPacket>
@@ -74,6 +76,7 @@ final class FFmpegSource: MonoSampleSource {
         let duration = stream.pointee.duration
         declaredFrameCount = duration == tunescore_av_nopts() || duration <= 0 || timeBase.den == 0 ? nil
             : Int((Double(duration) * Double(timeBase.num) * Double(sampleRate) / Double(timeBase.den)).rounded())
+        knowsExactLength = declaredFrameCount != nil && container.pointee.duration_estimation_method != AVFMT_DURATION_FROM_BITRATE
         decoder = avcodec_alloc_context3(codec)
         var code = decoder == nil ? -12 : avcodec_parameters_to_context(decoder, parameters)
         if code >= 0 { code = avcodec_open2(decoder, codec, nil) }

@@ -11,6 +11,8 @@ final class Mpg123Source: MonoSampleSource {
     /// True when the length came from a LAME/Xing/Info header (so a shorter stream is truncated), false when
     /// libmpg123 only estimated it from the file size and bitrate.
     let hasExactDeclaredLength: Bool
+    /// Exact once `scanLength()` has read every frame header, or when a LAME/Xing header said it.
+    private(set) var knowsExactLength: Bool
     private let handle: OpaquePointer
     private let path: RawPath
 
@@ -47,6 +49,7 @@ final class Mpg123Source: MonoSampleSource {
         var isAccurate = 0
         mpg123_getstate2(handle, Int32(MPG123_ACCURATE.rawValue), &isAccurate, nil)
         hasExactDeclaredLength = isAccurate == 1 && length > 0
+        knowsExactLength = hasExactDeclaredLength
     }
 
     deinit {
@@ -58,6 +61,7 @@ final class Mpg123Source: MonoSampleSource {
         try Self.check(mpg123_scan(handle), handle, path, deleting: false)
         let length = mpg123_length(handle)
         declaredFrameCount = length > 0 ? length : nil
+        knowsExactLength = true
         return max(0, length)
     }
 

@@ -8,6 +8,8 @@ protocol MonoSampleSource: AnyObject {
     var channelCount: Int { get }
     /// Frames the stream declares, or nil when the container does not say.
     var declaredFrameCount: Int? { get }
+    /// Whether `declaredFrameCount` is the stream's length rather than a guess (from the bitrate, say).
+    var knowsExactLength: Bool { get }
 
     /// Reads up to `buffer.count` mono frames into `buffer`; returns how many, 0 at the end of the stream.
     func read(into buffer: UnsafeMutableBufferPointer<Float>) throws(AudioFileError) -> Int

@@ -5,6 +5,7 @@ final class SndfileSource: MonoSampleSource {
     let sampleRate: Int
     let channelCount: Int
     let declaredFrameCount: Int?
+    var knowsExactLength: Bool { declaredFrameCount != nil }
     private let handle: OpaquePointer
     private let path: RawPath
     /// Interleaved frames as libsndfile delivers them, before the mixdown.

@@ -55,11 +55,9 @@ public enum ScanBenchmark {
         formats["failed"] = summary.failed
         let size = ["", "-wal", "-shm"].compactMap { try? FileManager.default.attributesOfItem(atPath: databasePath + $0)[.size] as? Int64 }
             .reduce(0, +)
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Report(files: files, sourceFiles: sources.count, formats: formats, failed: summary.failed,
                       firstScanSeconds: first, filesPerSecond: Double(files) / max(first, 1e-9), rescanSeconds: rescan,
-                      databaseBytes: size, peakRSSBytes: Int64(usage.ru_maxrss) * 1024)
+                      databaseBytes: size, peakRSSBytes: ProcessMemory.peakResidentBytes())
     }
 
     /// Sixteen two-second 16 kHz mono WAV tones of different pitches.
@@ -84,4 +82,14 @@ public enum ScanBenchmark {
 public struct ScanBenchmarkError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public var description: String { message }
+}
+
+/// This process's memory, as benchmarks report it.
+public enum ProcessMemory {
+    /// The peak resident set so far (getrusage's ru_maxrss).
+    public static func peakResidentBytes() -> Int64 {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Int64(usage.ru_maxrss) * 1024
+    }
 }

@@ -15,15 +15,17 @@ public enum ScoringBenchmark {
         public var cachedSecondsPer1000Tracks: Double
         public var skipped: Int
         public var threads: Int
+        /// The process's peak resident memory so far (model and libraries included).
+        public var peakRSSBytes: Int64
     }
 
-    /// Scores `folders` twice with `model`, using a new database at `databasePath` and scratch audio in `scratchFolder`.
-    public static func run(model: TasteModel, folders: [RawPath], databasePath: String, scratchFolder: String) throws -> Report {
+    /// Scores `folders` twice with `model`, using a new database at `databasePath`.
+    public static func run(model: TasteModel, folders: [RawPath], databasePath: String) throws -> Report {
         let coldStart = Date()
-        let cold = try scoreOnce(model: model, folders: folders, databasePath: databasePath, scratchFolder: scratchFolder)
+        let cold = try scoreOnce(model: model, folders: folders, databasePath: databasePath)
         let coldSeconds = Date().timeIntervalSince(coldStart)
         let cachedStart = Date()
-        let cached = try scoreOnce(model: model, folders: folders, databasePath: databasePath, scratchFolder: scratchFolder)
+        let cached = try scoreOnce(model: model, folders: folders, databasePath: databasePath)
         let cachedSeconds = Date().timeIntervalSince(cachedStart)
         guard cached.scoredNow == 0 else {
             throw ScoringError(message: "the second run scored \(cached.scoredNow) tracks again: the cache did not hold")
@@ -31,16 +33,15 @@ public enum ScoringBenchmark {
         return Report(tracks: cold.ranked.count, audioSeconds: cold.audioSeconds, coldSeconds: coldSeconds,
                       coldRealtimeFactor: cold.audioSeconds / max(coldSeconds, 1e-9), cachedSeconds: cachedSeconds,
                       cachedSecondsPer1000Tracks: cachedSeconds / Double(max(1, cached.ranked.count)) * 1000,
-                      skipped: cold.skipped.count, threads: TorchRuntime.threads)
+                      skipped: cold.skipped.count, threads: TorchRuntime.threads, peakRSSBytes: ProcessMemory.peakResidentBytes())
     }
 
     /// What `tunescore score` does: scan, then score what the cache does not hold.
-    private static func scoreOnce(model: TasteModel, folders: [RawPath], databasePath: String, scratchFolder: String) throws
+    private static func scoreOnce(model: TasteModel, folders: [RawPath], databasePath: String) throws
         -> TasteScoring.Outcome {
         let catalog = try TrackCatalog(path: databasePath)
         _ = try LibraryScan().scan(folders: folders, catalog: catalog)
-        let scratch = try PCMCache(folder: scratchFolder, sampleRate: model.config.sampleRate)
-        let scoring = TasteScoring(model: model, cache: try ScoreCache(path: databasePath), scratch: scratch)
+        let scoring = TasteScoring(model: model, cache: try ScoreCache(path: databasePath))
         return try scoring.score(try catalog.tracks(under: folders.map(\.absolute)))
     }
 }

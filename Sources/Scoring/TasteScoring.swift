@@ -8,16 +8,13 @@ public struct TasteScoring: Sendable {
     public let model: TasteModel
     /// nil: score without caching (a single file).
     public let cache: ScoreCache?
-    /// Decoded audio of tracks being scored lives here only until their batch is saved.
-    public let scratch: PCMCache
     public let threads: Int
     /// Tracks scored between two saves: a killed run loses at most one batch.
     public var batchSize = 16
 
-    public init(model: TasteModel, cache: ScoreCache?, scratch: PCMCache, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(model: TasteModel, cache: ScoreCache?, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.model = model
         self.cache = cache
-        self.scratch = scratch
         self.threads = threads
     }
 
@@ -67,8 +64,7 @@ public struct TasteScoring: Sendable {
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
         let audio = batch.map { AudioTrack(path: $0.path, size: $0.size, modificationTimeNs: $0.modificationTimeNs,
                                            title: $0.tags.title, artist: $0.tags.artist) }
-        let decoded = MusicCollection.decode(audio, cache: scratch, threads: threads)
-        defer { scratch.evict(audio) }
+        let decoded = model.decodeForScoring(audio, threads: threads)
         guard !decoded.tracks.isEmpty else { return ([], decoded.skipped, 0) }
         let scores = try model.score(decoded.tracks, pcm: decoded.pcm, threads: threads)
         let rows = Dictionary(batch.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })

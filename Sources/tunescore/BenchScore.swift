@@ -28,8 +28,7 @@ extension Tunescore.Bench {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: work) }
             let report = try ScoringBenchmark.run(model: taste, folders: folders.map(RawPath.init),
-                                                  databasePath: work.appendingPathComponent("library.sqlite").path,
-                                                  scratchFolder: work.appendingPathComponent("scratch").path)
+                                                  databasePath: work.appendingPathComponent("library.sqlite").path)
             try printReport(report, json: json)
         }
     }

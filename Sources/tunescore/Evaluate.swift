@@ -35,11 +35,9 @@ extension Tunescore {
 
         private func evaluateFile(_ file: String) throws {
             let taste = try model.load()
-            let scratch = try PCMCache(folder: ScratchFolder.forScoring(), sampleRate: taste.config.sampleRate)
-            defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
             let track: ScoredTrack
             do {
-                track = try TasteScoring.scoreFile(RawPath(file), model: taste, scratch: scratch)
+                track = try TasteScoring.scoreFile(RawPath(file), model: taste)
             } catch {
                 printError("\(error)")
                 throw ExitCode(1)

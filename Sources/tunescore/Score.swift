@@ -55,9 +55,7 @@ extension Tunescore {
             let summary = try LibraryScan().scan(folders: roots, catalog: catalog, progress: bar.update)
             bar.finish(summary)
             let tracks = try catalog.tracks(under: roots.map(\.absolute))
-            let scratch = try PCMCache(folder: ScratchFolder.forScoring(), sampleRate: taste.config.sampleRate)
-            defer { try? FileManager.default.removeItem(atPath: scratch.folder) }
-            let scoring = TasteScoring(model: taste, cache: try ScoreCache(path: library.databasePath), scratch: scratch)
+            let scoring = TasteScoring(model: taste, cache: try ScoreCache(path: library.databasePath))
             let outcome = try scoring.score(tracks) { done, total in
                 if total > 0 { printError("scored \(done)/\(total)") }
             }
@@ -74,12 +72,5 @@ extension Tunescore {
                 print(RankedTable.text(shown))
             }
         }
-    }
-}
-
-/// A per-run folder for audio decoded only to be scored.
-enum ScratchFolder {
-    static func forScoring() -> String {
-        (PCMCache.defaultFolder() as NSString).deletingLastPathComponent + "/scoring-\(getpid())"
     }
 }

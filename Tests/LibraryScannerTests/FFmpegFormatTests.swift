@@ -5,7 +5,6 @@ import XCTest
 /// The formats only FFmpeg reads here, on files Debian's ffmpeg encoders write (`make test` installs ffmpeg): each
 /// decodes to its length and frequency, its tags come through, and damaged or protected ones are failures with reasons.
 final class FFmpegFormatTests: FolderTestCase {
-    private static let ffmpeg = "/usr/bin/ffmpeg"
     private let tags = ["-metadata", "title=Tone", "-metadata", "artist=Maker", "-metadata", "album=Fixtures", "-metadata", "track=3"]
 
     /// (file name, encoder arguments, detected format, carries tags)
@@ -19,23 +18,14 @@ final class FFmpegFormatTests: FolderTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        guard FileManager.default.isExecutableFile(atPath: Self.ffmpeg) else {
-            throw XCTSkip("ffmpeg is not installed (Debian package `ffmpeg`; `make test` installs it)")
-        }
+        try FixtureWriter.requireFFmpeg()
     }
 
     /// Writes a 6 s, 440 Hz tone at 44.1 kHz with `arguments` into the test folder.
     @discardableResult
     private func encode(_ name: String, _ arguments: [String], input: String = "sine=frequency=440:duration=6:sample_rate=44100")
         throws -> RawPath {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.ffmpeg)
-        let path = folder.path.appending(name)
-        process.arguments = ["-v", "error", "-y", "-f", "lavfi", "-i", input] + arguments + [path.displayString]
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "ffmpeg \(arguments)")
-        return path
+        try FixtureWriter.encodeWithFFmpeg(input: input, arguments: arguments, to: folder.path.appending(name))
     }
 
     func testEveryFormatDecodesWithItsLengthFrequencyAndTags() throws {

@@ -143,6 +143,27 @@ enum FixtureWriter {
         return path
     }
 
+    static let ffmpeg = "/usr/bin/ffmpeg"
+
+    /// Skips the test when Debian's ffmpeg (which writes the FFmpeg-only formats) is missing.
+    static func requireFFmpeg() throws {
+        guard FileManager.default.isExecutableFile(atPath: ffmpeg) else {
+            throw XCTSkip("ffmpeg is not installed (Debian package `ffmpeg`; `make test` installs it)")
+        }
+    }
+
+    /// Writes the lavfi source `input` encoded with ffmpeg's `arguments` to `path`.
+    @discardableResult
+    static func encodeWithFFmpeg(input: String, arguments: [String], to path: RawPath) throws -> RawPath {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ffmpeg)
+        process.arguments = ["-v", "error", "-y", "-f", "lavfi", "-i", input] + arguments + [path.displayString]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureError("ffmpeg \(arguments) exited with \(process.terminationStatus)") }
+        return path
+    }
+
     /// Writes raw bytes to `path`.
     static func writeBytes(_ bytes: [UInt8], to path: RawPath) throws {
         let descriptor = path.withCString { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }

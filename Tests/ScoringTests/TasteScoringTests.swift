@@ -43,8 +43,7 @@ final class TasteScoringTests: XCTestCase {
         let catalog = try TrackCatalog(path: database)
         let newFolder = RawPath(folder.appendingPathComponent("new").path)
         _ = try LibraryScan().scan(folders: [newFolder], catalog: catalog)
-        let scratch = try PCMCache(folder: folder.appendingPathComponent("scratch").path, sampleRate: model.config.sampleRate)
-        let scoring = TasteScoring(model: model, cache: try ScoreCache(path: database), scratch: scratch)
+        let scoring = TasteScoring(model: model, cache: try ScoreCache(path: database))
         return try scoring.score(try catalog.tracks(under: [newFolder]))
     }
 
@@ -54,6 +53,7 @@ final class TasteScoringTests: XCTestCase {
         try writeTone("new/high.wav", frequency: 6000)
         try writeTone("new/mid.wav", frequency: 1500)
         let model = try trainModel("model-a", seed: 1)
+        let before = try folderContents()
 
         let first = try scoreNew(with: model)
         XCTAssertEqual(first.scoredNow, 3)
@@ -67,8 +67,8 @@ final class TasteScoringTests: XCTestCase {
             XCTAssertEqual(track.reasons.map(\.similarity), track.reasons.map(\.similarity).sorted(by: >))
             XCTAssertTrue(track.reasons.allSatisfy { $0.likedTrack.hasPrefix("tone") })
         }
-        let scratchLeft = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("scratch").path)
-        XCTAssertEqual(scratchLeft, [], "decoded audio of scored tracks is not kept")
+        XCTAssertEqual(try folderContents().subtracting(before).filter { !$0.hasPrefix("library.sqlite") }, [],
+                       "scoring writes no decoded audio")
 
         let second = try scoreNew(with: model)
         XCTAssertEqual(second.scoredNow, 0, "an unchanged file is not scored again")
@@ -86,6 +86,40 @@ final class TasteScoringTests: XCTestCase {
         XCTAssertNotEqual(other.profile.modelID, model.profile.modelID)
         let fourth = try scoreNew(with: other)
         XCTAssertEqual(fourth.scoredNow, 3, "a new model scores everything afresh")
+    }
+
+    /// Every file and folder below the test folder.
+    private func folderContents() throws -> Set<String> {
+        Set(try FileManager.default.subpathsOfDirectory(atPath: folder.path))
+    }
+
+    func testExcerptOnlyDecodingScoresAsTheWholeTrackCacheDid() throws {
+        for i in 0..<4 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i), seconds: 9) }
+        try writeTone("new/long.wav", frequency: 420, seconds: 11)
+        try writeTone("new/short.wav", frequency: 2000, seconds: 1.5)
+        let model = try trainModel("model", seed: 3)
+        let (tracks, _) = MusicCollection.tracks(in: [RawPath(folder.appendingPathComponent("new").path)])
+        XCTAssertEqual(tracks.count, 2)
+
+        let cached = MusicCollection.decode(tracks, cache: try PCMCache(folder: folder.appendingPathComponent("pcm").path, sampleRate: 16000),
+                                            threads: 2)
+        let excerpted = model.decodeForScoring(tracks, threads: 2)
+        XCTAssertEqual(excerpted.pcm.map(\.count), cached.pcm.map(\.count), "the same length, so the same excerpt places")
+        let places = { (pcm: [PCMTrack]) in
+            AudioExcerpts.fixedItems(pcm: pcm, excerptLength: model.config.sampleLength, limit: model.config.maxExcerptsPerTrack)
+        }
+        XCTAssertEqual(places(excerpted.pcm), places(cached.pcm))
+        let fitting = 11 * 16000 / model.config.sampleLength
+        XCTAssertEqual(places(excerpted.pcm).count, min(fitting, model.config.maxExcerptsPerTrack) + 1,
+                       "the excerpts of 11 s the config allows, and one padded excerpt of 1.5 s")
+        let old = try model.score(cached.tracks, pcm: cached.pcm, threads: 2)
+        let new = try model.score(excerpted.tracks, pcm: excerpted.pcm, threads: 2)
+        XCTAssertEqual(new.excerptCounts, old.excerptCounts)
+        for t in tracks.indices {
+            // The cache held 16-bit samples, the new path floats: the scores agree to that rounding.
+            XCTAssertEqual(new.ranked[t], old.ranked[t], accuracy: 1e-3 * max(1, abs(old.ranked[t])), tracks[t].path.fileStem)
+            XCTAssertEqual(new.csi[t], old.csi[t], accuracy: 1e-3 * max(1, abs(old.csi[t])), tracks[t].path.fileStem)
+        }
     }
 
     func testAModelTrainedToScoreWithLastLoadsLastAgain() throws {

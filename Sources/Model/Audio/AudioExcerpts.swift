@@ -136,10 +136,15 @@ public struct AudioExcerpts: TrainingSource {
     /// evenly spread over the track; a track shorter than one excerpt gives one (padded) excerpt.
     public static func fixedItems(pcm: [PCMTrack], excerptLength: Int, limit: Int) -> [Item] {
         pcm.enumerated().flatMap { t, track -> [Item] in
-            let available = max(1, track.count / excerptLength)
-            let used = limit > 0 ? min(limit, available) : available
-            return (0..<used).map { k in Item(track: t, start: (k * available / used) * excerptLength) }
+            fixedStarts(sampleCount: track.count, excerptLength: excerptLength, limit: limit).map { Item(track: t, start: $0) }
         }
+    }
+
+    /// Where `fixedItems` cuts a track of `sampleCount` samples: what scoring decodes and nothing more.
+    public static func fixedStarts(sampleCount: Int, excerptLength: Int, limit: Int) -> [Int] {
+        let available = max(1, sampleCount / excerptLength)
+        let used = limit > 0 ? min(limit, available) : available
+        return (0..<used).map { k in (k * available / used) * excerptLength }
     }
 }
 

@@ -35,15 +35,21 @@ public struct AudioTrack: Sendable, Hashable {
     }
 }
 
-/// A track decoded once to mono 16-bit PCM at the model's rate, memory-mapped from the cache file.
+/// A decoded track: mono 16-bit PCM at the model's rate memory-mapped from the cache file (training), or only the
+/// excerpts scoring reads, held in memory (`init(excerpts:)`).
 ///
-/// The page cache, not the process, holds the samples: a thousand tracks cost address space, not
+/// For a mapped track the page cache, not the process, holds the samples: a thousand tracks cost address space, not
 /// resident memory, and epochs read only the excerpts they need.
 public final class PCMTrack: @unchecked Sendable {
     public let sampleRate: Int
+    /// Samples in the whole track (also for a track of which only excerpts are held).
     public let count: Int
-    private let base: UnsafeRawPointer
-    private let mappedLength: Int
+    private let storage: Storage
+
+    private enum Storage {
+        case mapped(base: UnsafeRawPointer, length: Int)
+        case excerpts([DecodedExcerpts.Excerpt])
+    }
 
     init(mapping file: String) throws {
         let fd = open(file, O_RDONLY)
@@ -51,44 +57,62 @@ public final class PCMTrack: @unchecked Sendable {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_size >= PCMTrack.headerSize else { throw PCMCacheError("cache file \(file) is truncated") }
-        mappedLength = Int(info.st_size)
-        guard let map = mmap(nil, mappedLength, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+        let length = Int(info.st_size)
+        guard let map = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
             throw PCMCacheError("cannot map cache file \(file): \(String(cString: strerror(errno)))")
         }
-        base = UnsafeRawPointer(map)
+        let base = UnsafeRawPointer(map)
         let magic = base.loadUnaligned(as: UInt64.self)
         sampleRate = Int(base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         count = Int(base.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-        guard magic == PCMTrack.magic, PCMTrack.headerSize + 2 * count == mappedLength else {
-            munmap(UnsafeMutableRawPointer(mutating: base), mappedLength)
+        guard magic == PCMTrack.magic, PCMTrack.headerSize + 2 * count == length else {
+            munmap(map, length)
             throw PCMCacheError("cache file \(file) is damaged")
         }
+        storage = .mapped(base: base, length: length)
         releasePages()
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
+    /// A track of which only `decoded`'s excerpts are held: reading elsewhere gives silence.
+    public init(excerpts decoded: DecodedExcerpts) {
+        sampleRate = decoded.sampleRate
+        count = decoded.sampleCount
+        storage = .excerpts(decoded.excerpts)
+    }
+
+    deinit {
+        if case let .mapped(base, length) = storage { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    }
 
     /// Duration in seconds.
     public var duration: Double { Double(count) / Double(sampleRate) }
 
-    /// `length` samples from `start` as Float in [-1, 1]; past the end is silence.
+    /// `length` samples from `start` as Float in [-1, 1]; past the end (or outside the held excerpts) is silence.
     public func excerpt(from start: Int, length: Int) -> [Float] {
         var out = [Float](repeating: 0, count: length)
-        let samples = base.advanced(by: PCMTrack.headerSize).assumingMemoryBound(to: Int16.self)
-        let available = max(0, min(length, count - max(0, start)))
-        for i in 0..<available { out[i] = Float(samples[start + i]) * (1.0 / 32768.0) }
-        if available > 0 { releasePages() }
+        switch storage {
+        case let .mapped(base, _):
+            let samples = base.advanced(by: PCMTrack.headerSize).assumingMemoryBound(to: Int16.self)
+            let available = max(0, min(length, count - max(0, start)))
+            for i in 0..<available { out[i] = Float(samples[start + i]) * (1.0 / 32768.0) }
+            if available > 0 { releasePages() }
+        case let .excerpts(held):
+            for piece in held {
+                let from = max(start, piece.start), to = min(start + length, piece.start + piece.samples.count)
+                for i in from..<max(from, to) { out[i - start] = piece.samples[i - piece.start] }
+            }
+        }
         return out
     }
 
-    /// Drops the pages of this track from this process's resident set (they stay in the page cache), so
+    /// Drops the pages of a mapped track from this process's resident set (they stay in the page cache), so
     /// training on a thousand tracks does not grow the process by the size of all their audio.
     ///
     /// The whole mapping is released, not just the bytes read: a fault maps the cached pages around it too
     /// (fault-around, and whole large folios on recent kernels), and releasing only the bytes read left about
     /// 2 MB per track resident, 3 GB for a thousand tracks.
     private func releasePages() {
-        madvise(UnsafeMutableRawPointer(mutating: base), mappedLength, MADV_DONTNEED)
+        if case let .mapped(base, length) = storage { madvise(UnsafeMutableRawPointer(mutating: base), length, MADV_DONTNEED) }
     }
 
     static let magic: UInt64 = 0x3130_4D43_5053_5354  // "TSSPCM01" little-endian

@@ -57,6 +57,17 @@ public struct TasteModel: Sendable {
         }
     }
 
+    /// Where scoring cuts a track of `sampleCount` samples (at `config.sampleRate`): the only audio it needs decoded.
+    public func excerptStarts(sampleCount: Int) -> [Int] {
+        AudioExcerpts.fixedStarts(sampleCount: sampleCount, excerptLength: config.sampleLength, limit: config.maxExcerptsPerTrack)
+    }
+
+    /// Decodes the excerpts scoring reads of `tracks` (in memory, nothing else of each file); undecodable ones are skipped.
+    public func decodeForScoring(_ tracks: [AudioTrack], threads: Int) -> (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]) {
+        MusicCollection.decodeExcerpts(tracks, decoder: AudioDecoder(targetSampleRate: config.sampleRate), excerptLength: config.sampleLength,
+                                       threads: threads) { excerptStarts(sampleCount: $0) }
+    }
+
     /// Scores decoded tracks (up to `max_excerpts_per_track` excerpts each).
     public func score(_ tracks: [AudioTrack], pcm: [PCMTrack], threads: Int = 1) throws -> TasteScores {
         let network = try scorer.map { scorer in
@@ -68,9 +79,7 @@ public struct TasteModel: Sendable {
         let ranked = tracks.indices.map { t in
             ranking.score(descriptor: density?[t] ?? .nan, csi: network?.csi[t])
         }
-        let excerptCounts = network?.excerptCounts ?? pcm.map {
-            AudioExcerpts.fixedItems(pcm: [$0], excerptLength: config.sampleLength, limit: config.maxExcerptsPerTrack).count
-        }
+        let excerptCounts = network?.excerptCounts ?? pcm.map { excerptStarts(sampleCount: $0.count).count }
         return TasteScores(ranked: ranked, csi: network?.csi ?? tracks.map { _ in .nan }, norm: network?.norm ?? tracks.map { _ in .nan },
                            reasonEmbeddings: embeddings ?? network?.embeddings ?? tracks.map { _ in [] }, excerptCounts: excerptCounts)
     }
