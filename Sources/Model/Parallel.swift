@@ -25,6 +25,9 @@ final class IndexDispenser: @unchecked Sendable {
     private var next = 0
     private let lock = NSLock()
 
+    /// Whether an index below `limit` is still unclaimed.
+    func hasRemaining(below limit: Int) -> Bool { lock.withLock { next < limit } }
+
     func claim(below limit: Int) -> Int? {
         lock.withLock {
             guard next < limit else { return nil }
@@ -74,32 +77,75 @@ final class WorkerThreads: @unchecked Sendable {
 
     deinit { queue.close(waking: count) }
 
-    /// Runs `body(i)` for i in 0..<count on the pool's threads and waits for all of them.
-    func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-        let next = IndexDispenser()
-        let done = DispatchGroup()
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedBox(body)
-            for _ in 0..<min(self.count, count) {
-                done.enter()
-                queue.add(completing: done) {
-                    while let i = next.claim(below: count) { shared.value(i) }
-                }
-            }
-            done.wait()
-        }
+    /// Starts `body(i)` for i in 0..<count on the pool's threads and returns at once; the loop's `wait()` or
+    /// `helpUntilDone()` waits for it.
+    func start(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) -> SharedLoop {
+        let loop = SharedLoop(count: count, body: body)
+        join(loop)
+        return loop
+    }
+
+    /// Puts the pool's threads to work on `loop` too (after the jobs already queued).
+    func join(_ loop: SharedLoop) {
+        for _ in 0..<min(count, loop.count) { queue.add { loop.runAvailable() } }
+    }
+
+    /// Runs `body(i)` for i in 0..<count on the pool's threads (only there) and waits for all of them.
+    func parallelFor(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        start(count, body).wait()
     }
 }
 
-/// The jobs waiting for a worker thread, each with the group it leaves when done.
+/// A loop over 0..<count whose indices any thread may claim, each once: the pool's threads, and the thread that
+/// needs the result, which helps rather than sleeps (`helpUntilDone`).
+final class SharedLoop: @unchecked Sendable {
+    let count: Int
+    private let body: @Sendable (Int) -> Void
+    private let next = IndexDispenser()
+    private let lock = NSLock()
+    private var finished = 0
+    private let allFinished = DispatchSemaphore(value: 0)
+
+    init(count: Int, body: @escaping @Sendable (Int) -> Void) {
+        self.count = count
+        self.body = body
+        if count == 0 { allFinished.signal() }
+    }
+
+    /// Whether some index is not claimed yet.
+    var hasUnclaimed: Bool { next.hasRemaining(below: count) }
+
+    /// Runs indices until none is left to claim.
+    func runAvailable() {
+        while let i = next.claim(below: count) {
+            body(i)
+            if lock.withLock({ finished += 1; return finished == count }) { allFinished.signal() }
+        }
+    }
+
+    /// Waits until every index has run (once).
+    func wait() {
+        allFinished.wait()
+        allFinished.signal()
+    }
+
+    /// Runs what no thread has claimed yet on the calling thread, then waits for the rest: a waiting training loop
+    /// builds its own batch at its own priority when the idle-priority workers get no CPU (a busy machine).
+    func helpUntilDone() {
+        runAvailable()
+        wait()
+    }
+}
+
+/// The jobs waiting for a worker thread.
 private final class JobQueue: @unchecked Sendable {
     private let lock = NSLock()
     private let available = DispatchSemaphore(value: 0)
-    private var jobs: [(run: () -> Void, group: DispatchGroup)] = []
+    private var jobs: [() -> Void] = []
     private var isClosed = false
 
-    func add(completing group: DispatchGroup, _ job: @escaping () -> Void) {
-        lock.withLock { jobs.append((job, group)) }
+    func add(_ job: @escaping () -> Void) {
+        lock.withLock { jobs.append(job) }
         available.signal()
     }
 
@@ -107,18 +153,9 @@ private final class JobQueue: @unchecked Sendable {
     func runUntilClosed() {
         while true {
             available.wait()
-            guard let group = runNextJob() else { return }
-            // Left only once the job is released: a waiter may be inside `withoutActuallyEscaping`, which checks
-            // that nothing still holds the closure the job captured.
-            group.leave()
+            guard let job = lock.withLock({ isClosed ? nil : jobs.removeFirst() }) else { return }
+            job()
         }
-    }
-
-    /// Runs the oldest job and returns its group, nil once closed.
-    private func runNextJob() -> DispatchGroup? {
-        guard let job = lock.withLock({ isClosed ? nil : jobs.removeFirst() }) else { return nil }
-        job.run()
-        return job.group
     }
 
     func close(waking threads: Int) {

@@ -338,47 +338,45 @@ func seconds(since start: DispatchTime) -> Double {
 /// Prepares the next batch on worker threads of its own (by default at idle priority, see `WorkerThreads`) while
 /// the current one trains, or, when it does not `overlapsTraining`, builds each batch when it is taken, on
 /// Dispatch's pool with the CPU to itself.
+///
+/// A loop that takes a batch the workers have not finished writes the remaining items itself, at its own priority,
+/// with `threads - 1` normal-priority helpers that run only then: on a busy machine idle-priority workers get almost
+/// no CPU, and the loop would otherwise sleep until they do. On an idle machine the batch is ready and nobody helps.
 final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let source: Source
     private let shifts: Int
     private let threads: Int
     /// Build the prefetched batches; nil without overlap.
     private let workers: WorkerThreads?
-    private let queue = DispatchQueue(label: "tunescore.batches")
-    private let ready = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var batches: [TrainingBatch] = []
-    private var requests: [(items: [Int], generator: SeededGenerator)] = []
+    /// Help a waiting loop finish a batch when the workers are at idle priority; nil otherwise.
+    private let helpers: WorkerThreads?
+    /// Requested batches, oldest first (used only by the training loop's thread).
+    private var pending: [(batch: UnfinishedBatch<Source>, loop: SharedLoop?)] = []
 
     init(source: Source, shifts: Int, threads: Int, overlapsTraining: Bool = true, priority: DataThreadPriority = .idle) {
         self.source = source
         self.shifts = shifts
         self.threads = threads
         workers = overlapsTraining ? WorkerThreads(count: threads, priority: priority) : nil
+        helpers = overlapsTraining && priority == .idle && threads > 1 ? WorkerThreads(count: threads - 1, priority: .normal) : nil
     }
 
     /// Starts building a batch (or, without overlap, queues the request); batches come out of `take()` in
     /// request order.
     func request(items: [Int], generator: SeededGenerator) {
-        guard let workers else {
-            requests.append((items, generator))
-            return
-        }
-        queue.async { [self] in
-            let batch = ShiftMajorBatch.make(source: source, items: items, shifts: shifts, generator: generator, workers: workers)
-            lock.withLock { batches.append(batch) }
-            ready.signal()
-        }
+        let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator)
+        pending.append((batch, workers?.start(batch.itemCount) { batch.writeItem($0) }))
     }
 
-    /// Waits for the oldest requested batch (without overlap: builds it now).
+    /// The oldest requested batch: helps the workers finish it (without overlap: builds it now, on `threads` threads).
     func take() -> TrainingBatch {
-        guard workers != nil else {
-            let request = requests.removeFirst()
-            return ShiftMajorBatch.make(source: source, items: request.items, shifts: shifts, generator: request.generator,
-                                        threads: threads)
+        let (batch, loop) = pending.removeFirst()
+        if let loop {
+            if let helpers, loop.hasUnclaimed { helpers.join(loop) }
+            loop.helpUntilDone()
+        } else {
+            parallelFor(batch.itemCount, threads: threads) { batch.writeItem($0) }
         }
-        ready.wait()
-        return lock.withLock { batches.removeFirst() }
+        return batch.finished()
     }
 }

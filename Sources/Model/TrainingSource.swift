@@ -81,32 +81,51 @@ public enum ShiftMajorBatch {
     /// result does not depend on how many threads build it.
     public static func make<Source: TrainingSource>(source: Source, items: [Int], shifts: Int, generator: SeededGenerator,
                                                     threads: Int = 1) -> TrainingBatch {
-        make(source: source, items: items, shifts: shifts, generator: generator) { parallelFor($0, threads: threads, $1) }
+        let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator)
+        parallelFor(batch.itemCount, threads: threads) { batch.writeItem($0) }
+        return batch.finished()
+    }
+}
+
+/// A shift-major batch being written: its buffer, and how to write each item, so that several threads (the data
+/// workers and a training loop waiting for them) can share its items.
+final class UnfinishedBatch<Source: TrainingSource>: @unchecked Sendable {
+    private let source: Source
+    private let items: [Int]
+    private let shifts: Int
+    private let generator: SeededGenerator
+    private let input: UnsafeMutableBufferPointer<Float>
+    private var isFinished = false
+
+    init(source: Source, items: [Int], shifts: Int, generator: SeededGenerator) {
+        self.source = source
+        self.items = items
+        self.shifts = shifts
+        self.generator = generator
+        input = .allocate(capacity: items.count * 2 * shifts * source.shape.size)
+        input.initialize(repeating: 0)
     }
 
-    /// `make(source:items:shifts:generator:threads:)` with the items built on `workers`.
-    static func make<Source: TrainingSource>(source: Source, items: [Int], shifts: Int, generator: SeededGenerator,
-                                             workers: WorkerThreads) -> TrainingBatch {
-        make(source: source, items: items, shifts: shifts, generator: generator, forEachItem: workers.parallelFor)
-    }
+    deinit { input.deallocate() }
 
-    private static func make<Source: TrainingSource>(source: Source, items: [Int], shifts: Int, generator: SeededGenerator,
-                                                     forEachItem: (Int, (Int) -> Void) -> Void) -> TrainingBatch {
-        let b = items.count, slotsPerItem = 2 * shifts, size = source.shape.size
-        let n = b * slotsPerItem
-        var input = [Float](repeating: 0, count: n * size)
-        input.withUnsafeMutableBufferPointer { buffer in
-            let base = SendablePointer(buffer.baseAddress!)
-            forEachItem(b) { itemIndex in
-                var itemGenerator = generator.derived(UInt64(itemIndex))
-                let slots = (0..<slotsPerItem).map { j in
-                    UnsafeMutableBufferPointer(start: base.pointer + (j * b + itemIndex) * size, count: size)
-                }
-                source.writeTrainingViews(of: items[itemIndex], shifts: shifts, generator: &itemGenerator, into: slots)
-            }
+    var itemCount: Int { items.count }
+
+    /// Writes item `itemIndex`'s 2·D views into their slots (each index once, from any thread).
+    func writeItem(_ itemIndex: Int) {
+        let b = items.count, size = source.shape.size
+        var itemGenerator = generator.derived(UInt64(itemIndex))
+        let slots = (0..<(2 * shifts)).map { j in
+            UnsafeMutableBufferPointer(rebasing: input[((j * b + itemIndex) * size)..<((j * b + itemIndex + 1) * size)])
         }
-        let labels = (0..<n).map { Int64(($0 / b) % shifts) }
-        return TrainingBatch(input: input, count: n, shiftLabels: labels)
+        source.writeTrainingViews(of: items[itemIndex], shifts: shifts, generator: &itemGenerator, into: slots)
+    }
+
+    /// The batch, once every item is written.
+    func finished() -> TrainingBatch {
+        precondition(!isFinished, "a batch is finished once")
+        isFinished = true
+        let n = items.count * 2 * shifts
+        return TrainingBatch(input: Array(input), count: n, shiftLabels: (0..<n).map { Int64(($0 / items.count) % shifts) })
     }
 }
 

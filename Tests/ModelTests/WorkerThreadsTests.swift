@@ -12,6 +12,20 @@ final class WorkerThreadsTests: XCTestCase {
         }
     }
 
+    func testAWaitingThreadFinishesTheLoopItselfWhenTheWorkersGetNoCPU() {
+        // The only worker is held by another job, as idle-priority workers are on a busy machine: the thread that
+        // needs the loop runs every index itself, once, instead of sleeping until the worker is free.
+        let workers = WorkerThreads(count: 1, priority: .normal)
+        let release = DispatchSemaphore(value: 0)
+        let blocker = workers.start(1) { _ in release.wait() }
+        let seen = Counts(50)
+        let loop = workers.start(50) { seen.add($0) }
+        loop.helpUntilDone()
+        XCTAssertEqual(seen.values, [Int](repeating: 1, count: 50))
+        release.signal()
+        blocker.wait()
+    }
+
     func testIdleWorkersRunInLinuxsIdleClassAndNormalOnesDoNot() {
         XCTAssertEqual(schedulingClasses(of: WorkerThreads(count: 2, priority: .idle)), ["idle"])
         XCTAssertEqual(schedulingClasses(of: WorkerThreads(count: 2, priority: .normal)), ["other, nice 0"])
