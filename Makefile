@@ -7,8 +7,9 @@ export OMP_WAIT_POLICY := PASSIVE
 DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libavformat-dev libavcodec-dev libfftw3-dev libsoxr-dev \
         libsox-dev libpng-dev libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
 # Only the tests need these: chromium renders the HTML report headless, sqlite3 is a second process
-# holding the score database's write lock, ffmpeg writes the M4A/WMA/WebM/... fixtures.
-TEST_DEBS := chromium sqlite3 ffmpeg
+# holding the score database's write lock, ffmpeg writes the M4A/WMA/WebM/... fixtures, strace counts the files
+# a rescan opens.
+TEST_DEBS := chromium sqlite3 ffmpeg strace
 BIN := .build/release/tunescore
 DEMO_DIR ?= demo-data
 

@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"]),
-        .testTarget(name: "tunescoreTests", dependencies: ["tunescore", "Scoring", "TestSupport"]),
+        .testTarget(name: "tunescoreTests", dependencies: ["tunescore", "Scoring", "LibraryScanner", "TestSupport",
+                                                     .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -16,7 +16,7 @@ final class CommandLineTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// The binary SwiftPM built next to the test bundle.
-    private var binary: URL {
+    var binary: URL {
         var url = Bundle(for: CommandLineTests.self).bundleURL
         while url.pathExtension == "xctest" || url.lastPathComponent.hasSuffix(".xctest") { url.deleteLastPathComponent() }
         return url.appendingPathComponent("tunescore")
@@ -28,9 +28,11 @@ final class CommandLineTests: XCTestCase {
         var errors: String
     }
 
-    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    /// Starts `tunescore arguments` in the test's folder, its data and cache folders inside it; `executable` (e.g. strace)
+    /// runs in its place, with the same folder and environment.
+    func start(_ arguments: [String], executable: URL? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         process.currentDirectoryURL = folder
         var environment = ProcessInfo.processInfo.environment
@@ -44,15 +46,15 @@ final class CommandLineTests: XCTestCase {
         return (process, output, errors)
     }
 
-    private func finish(_ started: (Process, Pipe, Pipe)) -> Run {
+    func finish(_ started: (Process, Pipe, Pipe)) -> Run {
         let (process, output, errors) = started
         let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
-    private func run(_ arguments: String...) throws -> Run { finish(try start(arguments)) }
-    private func run(_ arguments: [String]) throws -> Run { finish(try start(arguments)) }
+    func run(_ arguments: String...) throws -> Run { finish(try start(arguments)) }
+    func run(_ arguments: [String]) throws -> Run { finish(try start(arguments)) }
 
     private func writeTones(in sub: String, count: Int, base: Double, seconds: Double = 3) throws {
         let dir = folder.appendingPathComponent(sub)
