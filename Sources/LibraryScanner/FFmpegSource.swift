@@ -4,7 +4,7 @@ import CFFmpeg
 /// FFmpeg reads here (MP4/M4A, ASF, Matroska/WebM, WavPack, TTA, AC-3, ADTS AAC, Musepack, APE, CAF).
 ///
 /// FFmpeg's Vorbis and Opus decoders run 2-2.5x faster than libvorbis and libopus (which libsndfile uses) on
-/// this machine, and decoding is most of the cost of reading music: see README, "Decoding".
+/// this machine, and decoding is most of the cost of reading music (docs/history/measurements-2026.md, "Decoding").
 final class FFmpegSource: MonoSampleSource {
     let sampleRate: Int
     let channelCount: Int

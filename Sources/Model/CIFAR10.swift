@@ -123,7 +123,7 @@ public enum CIFAR10 {
             }
         }
         throw DatasetError(description: "no CIFAR-10 batches in \(path) (expected \(path)/cifar-10-batches-bin/"
-            + "data_batch_1…5.bin and test_batch.bin); get them with `../shared/data/cifar10.sh \(path)`")
+            + "data_batch_1…5.bin and test_batch.bin); unpack https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz into \(path)")
     }
 
     /// The one-class protocol: the target class's training images (5000) and all test images (10000).
@@ -148,11 +148,11 @@ public enum CIFAR10 {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw DatasetError(description: "cannot read \(url.path) (\(error.localizedDescription)); "
-                + "recreate it with `../shared/data/cifar10.sh DIR`")
+                + "unpack https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz again")
         }
         guard !data.isEmpty, data.count % recordSize == 0 else {
             throw DatasetError(description: "\(url.path) is not a CIFAR-10 batch: \(data.count) bytes is not a whole "
-                + "number of \(recordSize)-byte records; recreate it with `../shared/data/cifar10.sh DIR`")
+                + "number of \(recordSize)-byte records; unpack https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz again")
         }
         let records = data.count / recordSize
         pixels.reserveCapacity(pixels.count + records * (recordSize - 1))

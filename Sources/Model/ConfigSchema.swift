@@ -6,7 +6,7 @@ extension RunConfig {
     /// and evaluation keys come first, ours after `evaluation_mode`.
     public static let schema: [ConfigKey] = [
         .choice("dataset_name", \.datasetName,
-                "Data set: cifar10 (one-class benchmark), mtt (MagnaTagATune 5-genre subset), custom (own music), genres (the shared 3-style collection)."),
+                "Data set: cifar10 (one-class benchmark), mtt (MagnaTagATune 5-genre subset), custom (own music), genres (a folder with one sub-folder per style)."),
         .choice("model_name", \.modelName, "Network family; model_scale picks the size."),
         .integer("model_scale", \.modelScale, 0...8, shownRange: "resnet 0…5, efficientnet 0…8, small_resnet 0…2",
                  "Size: resnet 0–4 = ResNet-18/34/50/101/152, 5 = ResNet-18 for small inputs; efficientnet 0–7 = B0–B7, 8 = B0 for small inputs; small_resnet 0–2."),
@@ -73,7 +73,7 @@ extension RunConfig {
         .choice("audio_shift", \.audioShift,
                 "Audio shifts: noise (the reference's Gaussian noise levels), flip (k=1 frequency flip, 2 time reversal, 3 both, of the log-mel image) or flip_time (k=1 time reversal, 2 frequency flip, 3 both)."),
         .choice("csi_terms", \.csiTerms,
-                "CSI score: both terms (nearest-training-feature similarity + shift-head confidence, the paper's) or the shift term alone (better with few liked tracks: see README)."),
+                "CSI score: both terms (nearest-training-feature similarity + shift-head confidence, the paper's) or the shift term alone (better with few liked tracks: docs/history/measurements-2026.md)."),
         .choice("taste_score", \.tasteScore,
                 "Music: what new tracks are ranked by. descriptor = kernel density of the liked tracks in a descriptor space learned once on reference music (timbre, spectral shape, dynamics, rhythm; no network is trained); csi = the CSI score of a network trained on the liked tracks; blend = both, each standardised by the liked tracks' own scores."),
         .optionalPath("descriptor_space", \.descriptorSpacePath,

@@ -412,7 +412,7 @@ extension RunConfig {
         let kind = isDirectory.map { $0 ? "folder" : "file" } ?? "path"
         var hint = ""
         if key == "path_data" && datasetName == .cifar10 && evaluationMode == .dataset {
-            hint = "; to get CIFAR-10 run `../shared/data/cifar10.sh \(path)` (writes \(path)/cifar-10-batches-bin)"
+            hint = "; to get CIFAR-10 unpack https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz into \(path) (it holds cifar-10-batches-bin)"
         }
         if key == "path_data" && datasetName == .mtt && evaluationMode == .dataset {
             hint = "; \(MTTError.layout)"

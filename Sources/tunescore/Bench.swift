@@ -18,7 +18,7 @@ extension Tunescore.Bench {
             commandName: "cifar10",
             abstract: "CIFAR-10 one-class benchmark: trains on one class, tests on all 10000 test images.")
 
-        @Option(help: "Folder holding cifar-10-batches-bin (make it with ../shared/data/cifar10.sh DIR).")
+        @Option(help: "Folder holding cifar-10-batches-bin (the CIFAR-10 binary version from its website, unpacked).")
         var data: String
 
         @OptionGroup var options: ConfigOptions

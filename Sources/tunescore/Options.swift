@@ -4,7 +4,7 @@ import Model
 
 /// Options every config-driven command shares.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "JSON config file (keys: see README, 'Config').")
+    @Option(name: .long, help: "JSON config file (`tunescore config --keys` lists the keys).")
     var config: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one config key, as key=value (repeatable), e.g. --set epochs=5.", valueName: "key=value"))

@@ -58,7 +58,7 @@ final class CIFAR10Tests: XCTestCase {
         let empty = try makeTemporaryDirectory()
         XCTAssertThrowsError(try CIFAR10.oneClassSplit(at: empty.path, targetClass: 0)) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("../shared/data/cifar10.sh \(empty.path)"), text)
+            XCTAssertTrue(text.contains("cifar-10-binary.tar.gz into \(empty.path)"), text)
             XCTAssertTrue(text.contains(empty.path))
         }
     }
@@ -69,7 +69,7 @@ final class CIFAR10Tests: XCTestCase {
         try Data([1, 2, 3]).write(to: batch)
         XCTAssertThrowsError(try CIFAR10.oneClassSplit(at: root.path, targetClass: 0)) { error in
             XCTAssertTrue("\(error)".contains("data_batch_3.bin"), "\(error)")
-            XCTAssertTrue("\(error)".contains("cifar10.sh"))
+            XCTAssertTrue("\(error)".contains("cifar-10-binary.tar.gz"), "\(error)")
         }
     }
 

@@ -134,7 +134,7 @@ final class RunConfigTests: XCTestCase {
         let error = try loadError(#"{"path_data": "nowhere"}"#, purpose: .training)
         XCTAssertEqual(error.kind, .missingPath)
         XCTAssertEqual(error.key, "path_data")
-        XCTAssertTrue(error.message.contains("cifar10.sh"), error.message)
+        XCTAssertTrue(error.message.contains("cifar-10-binary.tar.gz"), error.message)
     }
 
     func testMissingMTTFolderSaysHowItMustLook() throws {
