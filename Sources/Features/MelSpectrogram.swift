@@ -119,27 +119,6 @@ public final class MelSpectrogram: Sendable {
         max(1, trackLength / excerptLength)
     }
 
-    // MARK: - Throughput
-
-    /// Realtime factor of computing log-mel spectrograms: seconds of audio processed per second of wall
-    /// time, measured on `seconds` of generated audio at this instance's settings, cutting and all, over
-    /// `workers` threads. For `tunescore bench`.
-    public func measureRealtimeFactor(seconds: Double = 30, workers: Int = ProcessInfo.processInfo.activeProcessorCount) -> Double {
-        var generator = SeededGenerator(seed: 1)
-        let track = (0..<Int(seconds * Double(sampleRate))).map { i in
-            0.3 * sin(Float(i) * 0.07) + 0.1 * generator.uniform(-1, 1)
-        }
-        _ = logMelBatch(track: Array(track.prefix(excerptLength)), workers: 1)  // warm caches
-        let clock = ContinuousClock()
-        var processed = 0
-        let elapsed = clock.measure {
-            processed = logMelBatch(track: track, workers: workers).count / valuesPerExcerpt
-        }
-        let audioSeconds = Double(processed * excerptLength) / Double(sampleRate)
-        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return audioSeconds / max(wall, 1e-9)
-    }
-
     // MARK: - Computation
 
     /// How mel band powers become the output values.

@@ -183,16 +183,13 @@ public struct LibraryScan: Sendable {
     }
 
     private func readInParallel(_ batch: [WalkedFile]) -> [ReadResult] {
-        let results = ResultSlots<ReadResult>(count: batch.count, initial: ReadResult())
-        let workers = min(concurrency, batch.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: batch.count, by: workers) {
-                var reason: String?
-                let track = readTrack(batch[index], reason: &reason)
-                results[index] = ReadResult(track: track, ignoredBecause: reason)
-            }
+        let results = LockedArray(repeating: ReadResult(), count: batch.count)
+        parallelFor(batch.count, threads: concurrency) { index in
+            var reason: String?
+            let track = readTrack(batch[index], reason: &reason)
+            results[index] = ReadResult(track: track, ignoredBecause: reason)
         }
-        return results.values
+        return results.elements
     }
 }
 
@@ -220,21 +217,4 @@ extension RawPath {
         defer { free(pointer) }
         return RawPath(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))))
     }
-}
-
-/// Slots written by parallel workers, each slot by exactly one worker.
-private final class ResultSlots<Value>: @unchecked Sendable {
-    private var storage: [Value]
-    private let lock = NSLock()
-
-    init(count: Int, initial: Value) {
-        storage = Array(repeating: initial, count: count)
-    }
-
-    subscript(index: Int) -> Value {
-        get { lock.withLock { storage[index] } }
-        set { lock.withLock { storage[index] = newValue } }
-    }
-
-    var values: [Value] { lock.withLock { storage } }
 }

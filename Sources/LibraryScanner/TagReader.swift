@@ -118,3 +118,22 @@ public struct TagReader: Sendable {
         }
     }
 }
+
+/// How a track is named to people everywhere (tables, reasons, playlists, the report): one spelling for one track.
+public enum TrackName {
+    /// "Artist - Title", or whichever of the two exists, else the file name without its extension; blank tags count
+    /// as missing. A plain hyphen, as players read an m3u8's `#EXTINF` title.
+    public static func display(artist: String?, title: String?, path: RawPath) -> String {
+        switch (nonBlank(artist), nonBlank(title)) {
+        case let (artist?, title?): "\(artist) - \(title)"
+        case let (artist?, nil): artist
+        case let (nil, title?): title
+        case (nil, nil): path.fileStem
+        }
+    }
+
+    private static func nonBlank(_ text: String?) -> String? {
+        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return text
+    }
+}

@@ -73,14 +73,7 @@ public final class TrackCatalog: Sendable {
     /// `$XDG_DATA_HOME/tunescore/library.sqlite`, or `~/.local/share/tunescore/library.sqlite` when
     /// XDG_DATA_HOME is unset or not absolute (as the XDG spec says).
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let dataHome: String
-        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
-            dataHome = xdg
-        } else {
-            let home = environment["HOME"] ?? NSHomeDirectory()
-            dataHome = home + "/.local/share"
-        }
-        return dataHome + "/tunescore/library.sqlite"
+        XDGFolders(environment: environment).data + "/library.sqlite"
     }
 
     /// Opens (creating if needed, with its folder) and migrates the catalog at `path`.

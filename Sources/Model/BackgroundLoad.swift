@@ -1,8 +1,8 @@
 import Foundation
 
 /// CPU hogs beside a benchmark, one per core, as a desktop's background jobs would be: busy shell loops at nice 19
-/// (a backup, an indexer) or at nice 0 (a second program in use). They stop when `stop()` is called or the value is
-/// released.
+/// (a backup, an indexer) or at nice 0 (a second program in use). They stop when `stop()` is called, the value is
+/// released, or the process that started them is gone (killed).
 public final class BackgroundLoad: @unchecked Sendable {
     /// How the hogs are scheduled.
     public enum Kind: String, CaseIterable, Sendable {
@@ -16,7 +16,9 @@ public final class BackgroundLoad: @unchecked Sendable {
         for _ in 0..<count {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
-            process.arguments = ["-n", kind == .nice19 ? "19" : "0", "/bin/sh", "-c", "while :; do :; done"]
+            // The loop checks now and then that the benchmark still runs, so a benchmark killed outright leaves no hog.
+            let loop = "while kill -0 \(getpid()) 2>/dev/null; do i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; done"
+            process.arguments = ["-n", kind == .nice19 ? "19" : "0", "/bin/sh", "-c", loop]
             try process.run()
             processes.append(process)
         }

@@ -264,7 +264,7 @@ extension RunConfig {
         let names = RunConfig.schema.map(\.name)
         for key in dictionary.keys.sorted() where !names.contains(key) {
             let suggestion = nearest(to: key, among: names)
-            let hint = suggestion.map { "; did you mean '\($0)'?" } ?? "; `RunConfig.markdownTable()` lists the keys"
+            let hint = suggestion.map { "; did you mean '\($0)'?" } ?? "; `tunescore config --keys` lists the keys"
             throw ConfigError(.unknownKey(suggestion: suggestion), key: key, source: source.name, message: "unknown key\(hint)")
         }
         for key in RunConfig.schema {

@@ -1,6 +1,7 @@
 import CTorch
 import Features
 import Foundation
+import LibraryScanner
 
 /// The two novelty scores of each item: higher = more like the training data.
 public struct ItemScores: Sendable {
@@ -117,7 +118,9 @@ public final class CSIScorer: @unchecked Sendable {
                 shift[i] += features.shiftLogit[k][i] * reference.shiftWeights[k] / Double(shifts)
             }
         }
-        var clean = try cleanScores(source)
+        // With clean samples, shift 0's forward pass already is the clean input's: its projection is not computed twice.
+        var clean = try source.cleanInputIsShiftZero && !settings.augmentsSamples
+            ? Self.unitProjections(features.projection[0], dim: network.spec.projectionDim) : cleanScores(source)
         clean.csi = settings.usesSimilarity ? zip(similarity, shift).map(+) : shift
         clean.similarity = similarity
         clean.shift = shift
@@ -135,13 +138,18 @@ public final class CSIScorer: @unchecked Sendable {
             let input = fill(source.shape, count: range.count, threads: settings.dataThreads) { i, slot in
                 source.writeCleanInput(of: range.lowerBound + i, into: slot)
             }
-            var projection = try network.forward(input, count: range.count).projection
-            for i in 0..<range.count {
-                result.norm.append(normalize(&projection[(i * dim)..<((i + 1) * dim)]))
-            }
-            result.embeddings.append(contentsOf: projection)
+            let chunk = Self.unitProjections(try network.forward(input, count: range.count).projection, dim: dim)
+            result.norm += chunk.norm
+            result.embeddings += chunk.embeddings
         }
         return result
+    }
+
+    /// The norm of each projection row and the rows scaled to unit length.
+    private static func unitProjections(_ projection: [Float], dim: Int) -> ItemScores {
+        var unit = projection
+        let norms = (0..<(projection.count / dim)).map { i in normalize(&unit[(i * dim)..<((i + 1) * dim)]) }
+        return ItemScores(norm: norms, csi: [], embeddings: unit)
     }
 
     /// Mean projection and shift logit per shift over `samples` samples (augmented, or one clean one).
@@ -155,12 +163,17 @@ public final class CSIScorer: @unchecked Sendable {
         let base = SeededGenerator(seed: settings.seed ^ 0xE7A1)
         try forEachChunk(of: source.count, chunk: itemsPerChunk) { range in
             // Layout: item-major, then shift, then sample.
-            let input = fill(source.shape, count: range.count * perItem, threads: settings.dataThreads) { slotIndex, slot in
-                let item = range.lowerBound + slotIndex / perItem
-                let shift = (slotIndex % perItem) / samples, sample = slotIndex % samples
-                var generator = base.derived(UInt64(item)).derived(UInt64(shift * 1000 + sample))
-                source.writeEvaluationSample(of: item, shift: shift, shifts: shifts, augmented: settings.augmentsSamples,
-                                             generator: &generator, into: slot)
+            let input = fill(source.shape, items: range.count, slotsPerItem: perItem, threads: settings.dataThreads) { local, slots in
+                let item = range.lowerBound + local
+                let generators = (0..<perItem).map { base.derived(UInt64(item)).derived(UInt64(($0 / samples) * 1000 + $0 % samples)) }
+                guard settings.augmentsSamples else {
+                    return source.writeCleanShiftedInputs(of: item, generators: generators, into: slots)
+                }
+                for (index, slot) in slots.enumerated() {
+                    var generator = generators[index]
+                    source.writeEvaluationSample(of: item, shift: index / samples, shifts: shifts, augmented: true,
+                                                 generator: &generator, into: slot)
+                }
             }
             let out = try network.forward(input, count: range.count * perItem)
             for local in 0..<range.count {
@@ -183,14 +196,20 @@ func forEachChunk(of count: Int, chunk: Int, _ body: (Range<Int>) throws -> Void
     for start in stride(from: 0, to: count, by: chunk) { try body(start..<min(count, start + chunk)) }
 }
 
-/// A buffer of `count` items of `shape`, item i written by `write(i, slot)`.
+/// A buffer of `count` inputs of `shape`, input i written by `write(i, slot)`.
 func fill(_ shape: ItemShape, count: Int, threads: Int = 1,
           _ write: (Int, UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
-    var input = [Float](repeating: 0, count: count * shape.size)
+    fill(shape, items: count, slotsPerItem: 1, threads: threads) { write($0, $1[0]) }
+}
+
+/// A buffer of `items` x `slotsPerItem` inputs of `shape`, item i's consecutive slots written by `write(i, slots)`.
+func fill(_ shape: ItemShape, items: Int, slotsPerItem: Int, threads: Int = 1,
+          _ write: (Int, [UnsafeMutableBufferPointer<Float>]) -> Void) -> [Float] {
+    var input = [Float](repeating: 0, count: items * slotsPerItem * shape.size)
     input.withUnsafeMutableBufferPointer { buffer in
         let base = SendablePointer(buffer.baseAddress!)
-        parallelFor(count, threads: threads) { i in
-            write(i, UnsafeMutableBufferPointer(start: base.pointer + i * shape.size, count: shape.size))
+        parallelFor(items, threads: threads) { i in
+            write(i, (0..<slotsPerItem).map { UnsafeMutableBufferPointer(start: base.pointer + (i * slotsPerItem + $0) * shape.size, count: shape.size) })
         }
     }
     return input

@@ -1,6 +1,7 @@
 import Dispatch
 import Features
 import Foundation
+import LibraryScanner
 
 /// How to train: everything the training loop needs, already validated (see `RunConfig`).
 public struct TrainingSettings: Sendable {
@@ -339,9 +340,10 @@ func seconds(since start: DispatchTime) -> Double {
 /// the current one trains, or, when it does not `overlapsTraining`, builds each batch when it is taken, on
 /// Dispatch's pool with the CPU to itself.
 ///
-/// A loop that takes a batch the workers have not finished writes the remaining items itself, at its own priority,
-/// with `threads - 1` normal-priority helpers that run only then: on a busy machine idle-priority workers get almost
-/// no CPU, and the loop would otherwise sleep until they do. On an idle machine the batch is ready and nobody helps.
+/// On a busy machine idle-priority workers get almost no CPU. So a loop that takes a batch the workers have not
+/// finished writes the remaining items itself, at its own priority, with normal-priority helpers; and while batches
+/// keep coming late, the helpers start on each batch as soon as it is requested, in step with the training, as
+/// normal-priority workers would. On an idle machine batches are ready in time and the helpers stay asleep.
 final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let source: Source
     private let shifts: Int
@@ -350,29 +352,43 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let workers: WorkerThreads?
     /// Help a waiting loop finish a batch when the workers are at idle priority; nil otherwise.
     private let helpers: WorkerThreads?
-    /// Requested batches, oldest first (used only by the training loop's thread).
-    private var pending: [(batch: UnfinishedBatch<Source>, loop: SharedLoop?)] = []
+    /// Batches for which the helpers still start at once: set when a batch requested a step earlier was not ready (the
+    /// machine is busy), counted down by every batch that was.
+    private var helpedBatchesLeft = 0
+    /// How many batches after a late one the helpers start on at once; then, while batches are ready, they stop again.
+    private static var helpedBatchesAfterALateOne: Int { 16 }
+    /// Requested batches, oldest first, with when they were requested (used only by the training loop's thread).
+    private var pending: [(batch: UnfinishedBatch<Source>, loop: SharedLoop?, requested: DispatchTime)] = []
 
     init(source: Source, shifts: Int, threads: Int, overlapsTraining: Bool = true, priority: DataThreadPriority = .idle) {
         self.source = source
         self.shifts = shifts
         self.threads = threads
         workers = overlapsTraining ? WorkerThreads(count: threads, priority: priority) : nil
-        helpers = overlapsTraining && priority == .idle && threads > 1 ? WorkerThreads(count: threads - 1, priority: .normal) : nil
+        helpers = overlapsTraining && priority == .idle ? WorkerThreads(count: threads, priority: .normal) : nil
     }
 
     /// Starts building a batch (or, without overlap, queues the request); batches come out of `take()` in
     /// request order.
     func request(items: [Int], generator: SeededGenerator) {
         let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator)
-        pending.append((batch, workers?.start(batch.itemCount) { batch.writeItem($0) }))
+        let loop = workers?.start(batch.itemCount) { batch.writeItem($0) }
+        if let loop, let helpers, helpedBatchesLeft > 0 { helpers.join(loop) }
+        pending.append((batch, loop, .now()))
     }
 
     /// The oldest requested batch: helps the workers finish it (without overlap: builds it now, on `threads` threads).
     func take() -> TrainingBatch {
-        let (batch, loop) = pending.removeFirst()
+        let (batch, loop, requested) = pending.removeFirst()
         if let loop {
-            if let helpers, loop.hasUnclaimed { helpers.join(loop) }
+            // An epoch's first batch is requested just before it is taken: never ready, and no sign of a busy machine.
+            let hadAStep = seconds(since: requested) > 0.01
+            if loop.hasUnclaimed {
+                if hadAStep { helpedBatchesLeft = Self.helpedBatchesAfterALateOne }
+                helpers?.join(loop)
+            } else {
+                helpedBatchesLeft = max(0, helpedBatchesLeft - 1)
+            }
             loop.helpUntilDone()
         } else {
             parallelFor(batch.itemCount, threads: threads) { batch.writeItem($0) }

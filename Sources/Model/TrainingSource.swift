@@ -1,4 +1,5 @@
 import Features
+import LibraryScanner
 
 /// The shape of one network input item.
 public struct ItemShape: Codable, Equatable, Sendable {
@@ -36,6 +37,23 @@ public protocol TrainingSource: Sendable {
     /// (CSI's score averages several), else the clean shifted input.
     func writeEvaluationSample(of item: Int, shift: Int, shifts: Int, augmented: Bool, generator: inout SeededGenerator,
                                into slot: UnsafeMutableBufferPointer<Float>)
+    /// Writes the clean shifted inputs of `item` for every shift at once (`slots[k]` with shift k, its randomness from
+    /// `generators[k]`), as `writeEvaluationSample` would one by one: a source whose shifts are flips of one image
+    /// computes that image once.
+    func writeCleanShiftedInputs(of item: Int, generators: [SeededGenerator], into slots: [UnsafeMutableBufferPointer<Float>])
+    /// True when shift 0's clean input is the clean input (`writeCleanInput`), so a score reuses its forward pass.
+    var cleanInputIsShiftZero: Bool { get }
+}
+
+extension TrainingSource {
+    public func writeCleanShiftedInputs(of item: Int, generators: [SeededGenerator], into slots: [UnsafeMutableBufferPointer<Float>]) {
+        for (shift, slot) in slots.enumerated() {
+            var generator = generators[shift]
+            writeEvaluationSample(of: item, shift: shift, shifts: slots.count, augmented: false, generator: &generator, into: slot)
+        }
+    }
+
+    public var cleanInputIsShiftZero: Bool { false }
 }
 
 /// A view of some items of another source, by index (training / validation splits).
@@ -64,6 +82,12 @@ public struct SubsetSource<Base: TrainingSource>: TrainingSource {
                                       into slot: UnsafeMutableBufferPointer<Float>) {
         base.writeEvaluationSample(of: indices[item], shift: shift, shifts: shifts, augmented: augmented, generator: &generator, into: slot)
     }
+
+    public func writeCleanShiftedInputs(of item: Int, generators: [SeededGenerator], into slots: [UnsafeMutableBufferPointer<Float>]) {
+        base.writeCleanShiftedInputs(of: indices[item], generators: generators, into: slots)
+    }
+
+    public var cleanInputIsShiftZero: Bool { base.cleanInputIsShiftZero }
 }
 
 /// Splits `count` items into training and validation indices, seeded.

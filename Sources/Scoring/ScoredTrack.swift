@@ -70,25 +70,11 @@ public struct ScoredTrack: Sendable, Equatable, Codable {
         self.scoredAt = scoredAt
     }
 
-    /// "Artist - Title", or whichever of the two exists, else the file name without its extension.
-    public var displayName: String {
-        let artist = Self.nonBlank(artist)
-        let title = Self.nonBlank(title)
-        switch (artist, title) {
-        case let (artist?, title?): return "\(artist) - \(title)"
-        case let (artist?, nil): return artist
-        case let (nil, title?): return title
-        case (nil, nil): return fileStem
-        }
-    }
+    /// The track's name for people (`TrackName.display`).
+    public var displayName: String { TrackName.display(artist: artist, title: title, path: path) }
 
     /// The file name without its extension, for people (invalid UTF-8 shown as U+FFFD).
     public var fileStem: String { path.fileStem }
-
-    private static func nonBlank(_ text: String?) -> String? {
-        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
-        return text
-    }
 
     // `path` is written as readable text, and its bytes in base64 too when they are not UTF-8, so JSON
     // consumers get a usable string while a non-UTF-8 name still survives a round trip.

@@ -38,6 +38,11 @@ extension Tunescore {
         func validate() throws {
             if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
             if name.isEmpty { throw ValidationError("--name must not be empty") }
+            for (option, folders) in [("--liked", liked), ("--disliked", disliked)] {
+                for folder in folders where !FileManager.default.fileExists(atPath: folder) {
+                    throw ValidationError("\(option) \(folder): no such file or folder")
+                }
+            }
         }
 
         func run() throws {

@@ -322,6 +322,20 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(scores.norm.allSatisfy { $0 > 0 })
     }
 
+    func testCleanScoresReuseShiftZerosForwardPassWithTheSameResults() throws {
+        TorchRuntime.seed(4)
+        let network = try CSINetwork(spec: tinySpec())
+        let twice = SyntheticSource(count: 6)
+        var once = twice
+        once.cleanInputIsShiftZero = true
+        let settings = ScoringSettings(samples: 1, augmentsSamples: false)
+        let scorer = try CSIScorer(network: network, reference: twice, settings: settings)
+        let (a, b) = (try scorer.scores(twice), try scorer.scores(once))
+        for (x, y) in zip(a.norm + a.csi, b.norm + b.csi) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(x))) }
+        XCTAssertEqual(a.embeddings.count, b.embeddings.count)
+        for (x, y) in zip(a.embeddings, b.embeddings) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+    }
+
     func testCleanEvaluationScoresOneSampleAndIgnoresTheSeed() throws {
         TorchRuntime.seed(4)
         let network = try CSINetwork(spec: tinySpec())

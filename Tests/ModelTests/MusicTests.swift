@@ -149,6 +149,33 @@ final class MusicTests: XCTestCase {
         XCTAssertTrue(augmented.contains { $0 != sample(shift: 0, augmented: false, seed: 0) })
     }
 
+    func testCleanShiftedInputsAtOnceAreTheOneByOneSamples() throws {
+        var config = RunConfig.musicPreset()
+        config.duplicationFactor = 4
+        let views = try AudioViewMaker(config: config)
+        let cache = try PCMCache(folder: folder.appendingPathComponent("cache").path, sampleRate: 16000)
+        let pcm = try cache.track(try track("d.wav", seconds: 6, frequency: 700))
+        let source = AudioExcerpts(tracks: [try track("d.wav", seconds: 6, frequency: 700)], pcm: [pcm],
+                                   items: AudioExcerpts.fixedItems(pcm: [pcm], excerptLength: views.excerptLength, limit: 2),
+                                   views: views, usesTwoCrops: false)
+        XCTAssertTrue(source.cleanInputIsShiftZero)
+        let generators = (0..<4).map { SeededGenerator(seed: UInt64($0)) }
+        for item in 0..<source.count {
+            let atOnce = fill(source.shape, items: 1, slotsPerItem: 4) { _, slots in
+                source.writeCleanShiftedInputs(of: item, generators: generators, into: slots)
+            }
+            let oneByOne = fill(source.shape, count: 4) { shift, slot in
+                var generator = generators[shift]
+                source.writeEvaluationSample(of: item, shift: shift, shifts: 4, augmented: false, generator: &generator, into: slot)
+            }
+            XCTAssertEqual(atOnce, oneByOne, "item \(item)")
+        }
+        let clean = fill(source.shape, count: 1) { _, slot in source.writeCleanInput(of: 1, into: slot) }
+        XCTAssertEqual(clean, Array(fill(source.shape, items: 1, slotsPerItem: 4) { _, slots in
+            source.writeCleanShiftedInputs(of: 1, generators: generators, into: slots)
+        }.prefix(clean.count)), "shift 0's clean input is the clean input")
+    }
+
     func testTrainingItemsPerTrackOrPerEpoch() {
         let perTrack = AudioExcerpts.trainingItems(tracks: [4, 9], perTrack: 3, perEpoch: 0)
         XCTAssertEqual(perTrack.map(\.track), [4, 4, 4, 9, 9, 9])
@@ -243,8 +270,6 @@ final class MusicTests: XCTestCase {
         config.pitchShift = .spectral
         let report = try AugmentationBenchmark.run(config: config, excerpts: 2)
         XCTAssertEqual(Set(report.stepMilliseconds.keys), Set(AudioAugmentation.Step.allCases.map(\.rawValue)))
-        XCTAssertGreaterThan(report.logMelMilliseconds, 0)
-        XCTAssertGreaterThan(report.trainingItemMilliseconds, 0)
         XCTAssertEqual(report.pitchShift, "spectral")
         XCTAssertEqual(report.excerptSeconds, Double(config.sampleLength) / 16_000, accuracy: 1e-9)
     }
@@ -363,7 +388,6 @@ final class MusicTests: XCTestCase {
         XCTAssertNotNil(report.overall.track.ranked)
         XCTAssertNotNil(report.overall.track.descriptor)
         XCTAssertEqual(report.trainFiles.count, report.trainTracks + report.validationTracks)
-        XCTAssertGreaterThan(report.featureRealtimeFactor, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(report.checkpoint)))
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train.log").path))
         // One row per scored excerpt, every test track present, in-class flags as split.

@@ -6,6 +6,8 @@ import Features
 struct SyntheticSource: TrainingSource {
     let patterns: [[Float]]
     let side: Int
+    /// Whether scores may take the clean input's projection from shift 0's (true here: shift 0 rotates nothing).
+    var cleanInputIsShiftZero = false
 
     init(count: Int, side: Int = 8, seed: UInt64 = 1) {
         var generator = SeededGenerator(seed: seed)

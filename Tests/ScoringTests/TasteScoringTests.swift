@@ -28,6 +28,10 @@ final class TasteScoringTests: XCTestCase {
         var config = RunConfig.tinyMusic
         config.seed = seed
         config.scoreCheckpoint = scoreCheckpoint
+        return try trainModel(name, config: config)
+    }
+
+    private func trainModel(_ name: String, config: RunConfig) throws -> TasteModel {
         let modelFolder = folder.appendingPathComponent(name)
         let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)
         let (tracks, _) = try MusicCollection.scanned([RawPath(folder.appendingPathComponent("liked").path)], catalog: catalog)
@@ -119,6 +123,23 @@ final class TasteScoringTests: XCTestCase {
             // The cache held 16-bit samples, the new path floats: the scores agree to that rounding.
             XCTAssertEqual(new.ranked[t], old.ranked[t], accuracy: 1e-3 * max(1, abs(old.ranked[t])), tracks[t].path.fileStem)
             XCTAssertEqual(new.csi[t], old.csi[t], accuracy: 1e-3 * max(1, abs(old.csi[t])), tracks[t].path.fileStem)
+        }
+    }
+
+    func testSilentAndVeryShortTracksScoreWithFiniteValues() throws {
+        for i in 0..<4 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
+        try WAVFile.write(channels: [[Float](repeating: 0, count: 22050 * 5)], sampleRate: 22050,
+                          to: folder.appendingPathComponent("new/silent.wav").path)
+        try writeTone("new/blip.wav", frequency: 440, seconds: 0.05)
+        var config = RunConfig.musicPreset()
+        config.tasteScore = .descriptor
+        let model = try trainModel("model", config: config)
+        let outcome = try scoreNew(with: model)
+        XCTAssertEqual(outcome.ranked.count + outcome.skipped.count, 2)
+        XCTAssertEqual(outcome.skipped.count, 0, "\(outcome.skipped)")
+        for track in outcome.ranked {
+            XCTAssertTrue(track.score.isFinite && track.fit.isFinite, "\(track.fileStem): score \(track.score), fit \(track.fit)")
+            XCTAssertEqual(track.excerptCount, 1, track.fileStem)
         }
     }
 

@@ -124,6 +124,13 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.errors.contains("mean over 3 styles"), result.errors)
     }
 
+    func testAMissingLikedFolderNamesTheOption() throws {
+        let result = try run("train", "--liked", "nowhere", "--db", "library.sqlite")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("--liked nowhere: no such file or folder"), result.errors)
+        XCTAssertFalse(result.errors.contains("path_data"), "a key the user never typed: \(result.errors)")
+    }
+
     func testUnreadableDescriptorSpaceNamesTheKey() throws {
         try writeTones(in: "liked", count: 3, base: 300)
         try Data("{}".utf8).write(to: folder.appendingPathComponent("space.json"))

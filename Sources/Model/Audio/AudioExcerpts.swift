@@ -50,6 +50,13 @@ public struct AudioViewMaker: Sendable {
         for (shift, slot) in slots.enumerated() { writeFlipped(image, shift: shift, into: slot) }
     }
 
+    /// The clean views of `excerpt` for shifts 0..<slots.count when the shifts are flips: one log-mel image, flipped.
+    public func writeCleanFlippedViews(_ excerpt: [Float], into slots: [UnsafeMutableBufferPointer<Float>]) {
+        precondition(shiftKind != .noise, "noise shifts change the audio, not the image")
+        let image = mel.logMel(excerpt)
+        for (shift, slot) in slots.enumerated() { writeFlipped(image, shift: shift, into: slot) }
+    }
+
     /// The log-mel image of `samples` after the augmentation steps, on the audio and on the spectrum.
     private func augmentedImage(_ samples: [Float], generator: inout SeededGenerator) -> [Float] {
         var samples = samples
@@ -120,6 +127,21 @@ public struct AudioExcerpts: TrainingSource {
                                       into slot: UnsafeMutableBufferPointer<Float>) {
         views.write(excerpt(items[item], generator: &generator), shift: shift, augmented: augmented, generator: &generator, into: slot)
     }
+
+    public func writeCleanShiftedInputs(of item: Int, generators: [SeededGenerator], into slots: [UnsafeMutableBufferPointer<Float>]) {
+        guard views.shiftKind != .noise else {
+            for (shift, slot) in slots.enumerated() {
+                var generator = generators[shift]
+                writeEvaluationSample(of: item, shift: shift, shifts: slots.count, augmented: false, generator: &generator, into: slot)
+            }
+            return
+        }
+        var generator = generators[0]
+        views.writeCleanFlippedViews(excerpt(items[item], generator: &generator), into: slots)
+    }
+
+    /// Shift 0 neither flips nor adds noise, so its clean input is `writeCleanInput`'s (for fixed-start items).
+    public var cleanInputIsShiftZero: Bool { items.allSatisfy { $0.start != nil } }
 
     private func excerpt(_ item: Item, generator: inout SeededGenerator) -> [Float] {
         let track = pcm[item.track]

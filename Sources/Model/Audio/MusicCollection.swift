@@ -104,30 +104,3 @@ public enum MusicCollection {
     }
 }
 
-/// An array whose elements several threads set (each its own index) under a lock.
-final class LockedArray<Element>: @unchecked Sendable {
-    private var storage: [Element]
-    private let lock = NSLock()
-
-    init(repeating value: Element, count: Int) { storage = Array(repeating: value, count: count) }
-
-    subscript(index: Int) -> Element {
-        get { lock.withLock { storage[index] } }
-        set { lock.withLock { storage[index] = newValue } }
-    }
-
-    /// Adds one to an integer element and returns the new value.
-    func increment(_ index: Int) -> Int where Element == Int {
-        lock.withLock {
-            storage[index] += 1
-            return storage[index]
-        }
-    }
-
-    /// Adds `amount` to a numeric element.
-    func add(_ amount: Element, at index: Int) where Element: AdditiveArithmetic {
-        lock.withLock { storage[index] += amount }
-    }
-
-    var elements: [Element] { lock.withLock { storage } }
-}

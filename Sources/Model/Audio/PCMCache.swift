@@ -25,14 +25,8 @@ public struct AudioTrack: Sendable, Hashable {
         self.group = group
     }
 
-    /// "Artist – Title", or the file name without its extension when tags are missing.
-    public var displayName: String {
-        switch (artist, title) {
-        case let (artist?, title?): "\(artist) – \(title)"
-        case let (nil, title?): title
-        default: path.fileStem
-        }
-    }
+    /// The track's name for people (`TrackName.display`).
+    public var displayName: String { TrackName.display(artist: artist, title: title, path: path) }
 }
 
 /// A decoded track: mono 16-bit PCM at the model's rate memory-mapped from the cache file (training), or only the
@@ -154,9 +148,7 @@ public final class PCMCache: @unchecked Sendable {
 
     /// The default folder: `$XDG_CACHE_HOME/tunescore/pcm` (or `~/.cache/tunescore/pcm`).
     public static func defaultFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".cache")
-        return (base as NSString).appendingPathComponent("tunescore/pcm")
+        (XDGFolders(environment: environment).cache as NSString).appendingPathComponent("pcm")
     }
 
     public init(folder: String = PCMCache.defaultFolder(), sampleRate: Int) throws {

@@ -6,9 +6,7 @@ import LibraryScanner
 /// Where trained taste models live: `$XDG_DATA_HOME/tunescore/models/NAME` (or ~/.local/share/…).
 public enum ModelStore {
     public static func folder(named name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".local/share")
-        return URL(fileURLWithPath: base).appendingPathComponent("tunescore/models").appendingPathComponent(name)
+        URL(fileURLWithPath: XDGFolders(environment: environment).data).appendingPathComponent("models").appendingPathComponent(name)
     }
 
     /// The store's model folder whose profile has `modelID`, if any.
