@@ -352,11 +352,16 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let workers: WorkerThreads?
     /// Help a waiting loop finish a batch when the workers are at idle priority; nil otherwise.
     private let helpers: WorkerThreads?
-    /// Batches for which the helpers still start at once: set when a batch requested a step earlier was not ready (the
-    /// machine is busy), counted down by every batch that was.
+    /// Batches for which the helpers still start at once: set when batches requested a step earlier were not ready
+    /// several times in a row (the machine is busy), counted down by every batch that was.
     private var helpedBatchesLeft = 0
-    /// How many batches after a late one the helpers start on at once; then, while batches are ready, they stop again.
-    private static var helpedBatchesAfterALateOne: Int { 16 }
+    /// Batches not ready in a row so far.
+    private var lateInARow = 0
+    /// A busy machine makes every batch late; an idle one now and then one (helpers starting at once there would slow
+    /// the steps, as normal-priority workers do).
+    private static var lateInARowForBusy: Int { 2 }
+    /// How many batches the helpers then start on at once; while those are ready, the helpers stop again.
+    private static var helpedBatchesWhenBusy: Int { 32 }
     /// Requested batches, oldest first, with when they were requested (used only by the training loop's thread).
     private var pending: [(batch: UnfinishedBatch<Source>, loop: SharedLoop?, requested: DispatchTime)] = []
 
@@ -384,9 +389,11 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
             // An epoch's first batch is requested just before it is taken: never ready, and no sign of a busy machine.
             let hadAStep = seconds(since: requested) > 0.01
             if loop.hasUnclaimed {
-                if hadAStep { helpedBatchesLeft = Self.helpedBatchesAfterALateOne }
+                if hadAStep { lateInARow += 1 }
+                if lateInARow >= Self.lateInARowForBusy { helpedBatchesLeft = Self.helpedBatchesWhenBusy }
                 helpers?.join(loop)
             } else {
+                lateInARow = 0
                 helpedBatchesLeft = max(0, helpedBatchesLeft - 1)
             }
             loop.helpUntilDone()
