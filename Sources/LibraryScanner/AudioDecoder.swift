@@ -81,27 +81,9 @@ public struct AudioDecoder: Sendable {
         let source = try openSampleSource(path: path, format: format)
         let resampler = try Resampler(inputRate: source.sampleRate, outputRate: targetSampleRate, quality: quality,
                                       path: path)
-        let wanted = Int((length * Double(targetSampleRate)).rounded())
-        // A little extra input lets the filter's delay line fill; flush() then yields the excerpt's tail.
-        let inputFrames = Int((length * Double(source.sampleRate)).rounded(.up)) + 64
-        let ratio = Double(targetSampleRate) / Double(source.sampleRate)
-        var position = 0
-        var excerpts: [[Float]] = []
-        for start in starts {
-            let startFrame = max(0, Int((start * Double(source.sampleRate)).rounded()))
-            // Decoding starts a little early and the lead-in is dropped: right after a seek, MP3's bit reservoir
-            // is empty and the resampler starts from silence, and both would put a click at the excerpt's start.
-            let leadIn = min(startFrame, source.sampleRate / excerptLeadInDivisor)
-            position = try move(source, from: position, to: startFrame - leadIn)
-            resampler.reset()
-            var excerpt: [Float] = []
-            excerpt.reserveCapacity(wanted + 2048)
-            position += try pump(source, through: resampler, frameLimit: inputFrames + leadIn, into: &excerpt)
-            try resampler.flush(appendingTo: &excerpt)
-            let dropped = min(excerpt.count, Int((Double(leadIn) * ratio).rounded()))
-            excerpts.append(Array(excerpt[dropped...].prefix(wanted)))
-        }
-        return excerpts
+        let samples = starts.map { max(0, Int(($0 * Double(targetSampleRate)).rounded())) }
+        return try excerpts(of: source, resampler: resampler, at: samples, length: Int((length * Double(targetSampleRate)).rounded()))
+            .map(\.samples)
     }
 
     /// Decodes only the excerpts `plan` chooses, opening the file once: what scoring reads.
@@ -123,10 +105,20 @@ public struct AudioDecoder: Sendable {
             return try cutFromWholeDecode(source, resampler: resampler, format: format, length: length, plan: plan, path: path)
         }
         let sampleCount = resampledCount(frames, from: source.sampleRate)
+        let excerpts = try excerpts(of: source, resampler: resampler, at: plan(sampleCount), length: length)
+        return DecodedExcerpts(sampleCount: sampleCount, sampleRate: targetSampleRate, excerpts: excerpts,
+                               sourceDuration: Double(frames) / Double(source.sampleRate), format: format, decodedWhole: false)
+    }
+
+    /// Decodes `length` samples at each of `starts` (samples at the target rate, ascending for sources that cannot seek).
+    /// Decoding starts about 0.1 s early, at an input frame that maps exactly onto an output sample, and the lead-in is
+    /// dropped: right after a seek MP3's bit reservoir is empty and the resampler starts from silence.
+    private func excerpts(of source: any MonoSampleSource, resampler: Resampler, at starts: [Int], length: Int)
+        throws(AudioFileError) -> [DecodedExcerpts.Excerpt] {
         let alignment = RateAlignment(inputRate: source.sampleRate, outputRate: targetSampleRate)
         var position = 0
         var excerpts: [DecodedExcerpts.Excerpt] = []
-        for start in plan(sampleCount) {
+        for start in starts {
             let anchor = alignment.anchor(before: max(0, start - targetSampleRate / excerptLeadInDivisor))
             position = try move(source, from: position, to: anchor.input)
             resampler.reset()
@@ -140,8 +132,7 @@ public struct AudioDecoder: Sendable {
             try resampler.flush(appendingTo: &samples)
             excerpts.append(.init(start: start, samples: Array(samples.dropFirst(dropped).prefix(length))))
         }
-        return DecodedExcerpts(sampleCount: sampleCount, sampleRate: targetSampleRate, excerpts: excerpts,
-                               sourceDuration: Double(frames) / Double(source.sampleRate), format: format, decodedWhole: false)
+        return excerpts
     }
 
     /// The excerpts of a file whose length is not known up front: all of it decoded (in memory), the excerpts kept.
