@@ -19,6 +19,24 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
     /// Tracks and sources the space was fitted on (0: the neutral space, no projection learned).
     public var referenceTracks: Int
     public var referenceSources: Int
+    /// The reference library's tracks embedded in this space: the music a taste is told apart from (how typical a
+    /// track is of music in general). Empty in the neutral space and in spaces written before it was kept.
+    public var background: [[Float]]
+
+    private enum CodingKeys: String, CodingKey {
+        case mean, deviation, projection, outputDimension, referenceTracks, referenceSources, background
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mean = try container.decode([Float].self, forKey: .mean)
+        deviation = try container.decode([Float].self, forKey: .deviation)
+        projection = try container.decode([Float].self, forKey: .projection)
+        outputDimension = try container.decode(Int.self, forKey: .outputDimension)
+        referenceTracks = try container.decode(Int.self, forKey: .referenceTracks)
+        referenceSources = try container.decode(Int.self, forKey: .referenceSources)
+        background = try container.decodeIfPresent([[Float]].self, forKey: .background) ?? []
+    }
 
     /// How the fit is shaped.
     public struct FitSettings: Sendable {
@@ -34,7 +52,7 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
     }
 
     public init(mean: [Float], deviation: [Float], projection: [Float], outputDimension: Int, referenceTracks: Int,
-                referenceSources: Int) {
+                referenceSources: Int, background: [[Float]] = []) {
         precondition(mean.count == TrackDescriptor.dimension && deviation.count == TrackDescriptor.dimension
                      && projection.count == TrackDescriptor.dimension * outputDimension)
         self.mean = mean
@@ -43,6 +61,7 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
         self.outputDimension = outputDimension
         self.referenceTracks = referenceTracks
         self.referenceSources = referenceSources
+        self.background = background
     }
 
     /// The built-in space (`BuiltInDescriptorSpace`), or the neutral one in a build without it.
@@ -85,6 +104,7 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
                                                      shrinkage: Double(settings.shrinkage))
         self.init(mean: mean.map(Float.init), deviation: deviation.map(Float.init), projection: projection.values.map(Float.init),
                   outputDimension: projection.columns, referenceTracks: descriptors.count, referenceSources: counts.count)
+        background = descriptors.map(embed)
     }
 
     /// The weight of each raw value: 1 / sqrt(length of its part).

@@ -107,6 +107,17 @@ final class TrackDescriptorTests: XCTestCase {
         let first = embedded.map { $0[0] }
         let (low, high) = (first[0..<10], first[10..<20])
         XCTAssertTrue(low.max()! < high.min()! || high.max()! < low.min()!, "\(first)")
+        XCTAssertEqual(space.background, embedded, "the reference tracks are kept, embedded, as music in general")
+    }
+
+    func testASpaceWrittenBeforeTheBackgroundStillLoads() throws {
+        let (descriptors, sources) = twoSources()
+        let space = try DescriptorSpace(fitting: descriptors, sources: sources)
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(space)) as? [String: Any])
+        XCTAssertNotNil(json.removeValue(forKey: "background"))
+        let old = try JSONDecoder().decode(DescriptorSpace.self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertEqual(old.background, [])
+        XCTAssertEqual(old.embed(descriptors[3]), space.embed(descriptors[3]))
     }
 
     func testFittingNeedsTwoSources() {
@@ -121,6 +132,8 @@ final class TrackDescriptorTests: XCTestCase {
         XCTAssertGreaterThan(space.referenceTracks, 400, "the built-in space was fitted on the reference music")
         XCTAssertGreaterThan(space.referenceSources, 30)
         XCTAssertEqual(space.outputDimension, 32)
+        XCTAssertEqual(space.background.count, space.referenceTracks)
+        XCTAssertTrue(space.background.allSatisfy { $0.count == 32 })
         let e = space.embed(descriptor([Signals.sine(frequency: 440, count: 43_740)]))
         XCTAssertEqual(e.count, 32)
         XCTAssertEqual(e.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-4)

@@ -65,6 +65,20 @@ final class TasteDescriptorTests: XCTestCase {
         XCTAssertEqual(plain.leaveOneOutScores(), LikedDensityScore(liked: liked).leaveOneOutScores())
     }
 
+    func testMusicInGeneralLowersTheScoresWhereItIsDense() {
+        let liked = [[1, 0.1, 0], [1, -0.1, 0], [1, 0, 0.1], [0, 1, 0.1], [0, 1, -0.1]].map { unit($0) }
+        let background = [[1, 0.05, 0], [1, -0.05, 0], [1, 0, 0.05], [1, 0, -0.05]].map { unit($0) }
+        let plain = TasteDensity(liked: liked, disliked: [])
+        let general = TasteDensity(liked: liked, disliked: [], background: background)
+        XCTAssertNil(plain.background)
+        XCTAssertEqual(general.background?.gamma, general.liked.gamma, "one kernel width for both")
+        let common = unit([1, 0, 0]), particular = unit([0, 1, 0])
+        XCTAssertGreaterThan(plain.score(common), plain.score(particular), "by the liked tracks alone the common one wins")
+        XCTAssertGreaterThan(general.score(particular), general.score(common), "where all music sits counts for less")
+        let expected = general.liked.score(common) - TasteDensity.backgroundWeight * general.background!.score(common)
+        XCTAssertEqual(general.score(common), expected, accuracy: 1e-12)
+    }
+
     func testDislikesComeFromTheOutliersAndLeaveTheTest() {
         let liked = (0..<10).map { AudioTrack(path: RawPath("/l/\($0)"), size: 1, modificationTimeNs: 1, group: "liked") }
         let others = (0..<8).map { AudioTrack(path: RawPath("/o/\($0)"), size: 1, modificationTimeNs: 1, group: "other") }

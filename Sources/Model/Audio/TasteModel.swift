@@ -116,7 +116,7 @@ public struct DescriptorScoring: Sendable {
         } ?? RunConfig.musicPreset()
         extractor = DescriptorExtractor(config: config)
         self.space = space
-        density = TasteDensity(liked: liked, disliked: profile.dislikedEmbeddings ?? [])
+        density = TasteDensity(liked: liked, disliked: profile.dislikedEmbeddings ?? [], background: space.background)
     }
 
     /// Embeddings of decoded tracks in the space.
