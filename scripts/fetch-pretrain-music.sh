@@ -3,7 +3,8 @@
 # music from Debian 12 (bookworm, main) packages that no benchmark, test or demo uses. Downloaded with
 # `apt-get download` and unpacked (nothing is installed); every audio file of at least 300 kB is copied into
 # OUT/PACKAGE/, each package's copyright file into OUT/licences/. The music itself is not redistributed: only
-# statistics of it (means and spreads of a track descriptor) go into the repository.
+# statistics of it (means and spreads of a track descriptor, and each track's 32 numbers in the learned space) go
+# into the repository.
 # Usage: fetch-pretrain-music.sh OUT        (about 1.3 GB of packages; needs apt-get)
 set -euo pipefail
 out=${1:?usage: fetch-pretrain-music.sh OUT}
