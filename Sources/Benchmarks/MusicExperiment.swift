@@ -2,6 +2,7 @@ import Dispatch
 import Features
 import Foundation
 import LibraryScanner
+import Model
 
 /// Which tracks train, validate and test a one-class music model.
 public struct MusicSplit: Sendable {
@@ -186,7 +187,7 @@ public struct MusicExperiment: Sendable {
                              to: logFolder.appendingPathComponent("track-scores.csv"))
         let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
         let result = network.flatMap { $0.outcome.result }
-        let modelOnly = network?.outcome.modelOnlyItemsPerSecond
+        let modelOnly = network?.modelOnlyItemsPerSecond
         return MusicReport(
             dataset: config.datasetName.rawValue, liked: label, rankedBy: config.tasteScore.rawValue,
             trainTracks: network?.outcome.trainTracks ?? split.train.count,
@@ -208,6 +209,8 @@ public struct MusicExperiment: Sendable {
     /// What training a network and scoring the test tracks with it gave.
     struct NetworkRun {
         var outcome: TasteTraining.Outcome
+        /// Model-only step throughput measured in the same run (`ModelOnlyProbe`, the mean of its readings).
+        var modelOnlyItemsPerSecond: Double?
         var scores: TrackScores
         /// Per test track: cosine of its mean embedding to the closest liked training track.
         var nearestLiked: [Double]
@@ -216,9 +219,10 @@ public struct MusicExperiment: Sendable {
 
     private func trainAndScore(training: TasteTraining, test: (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]),
                                log: TrainingLog, resume: Bool, say: @escaping @Sendable (String) -> Void) throws -> NetworkRun {
-        let outcome = try training.run(log: log, resume: resume, measureModelOnly: true, say: say)
+        let probe = ModelOnlyProbeObserver(steps: 10, interleavedSteps: 6)
+        let outcome = try training.run(log: log, resume: resume, observer: probe, say: say)
         guard let network = outcome.network, let reference = outcome.profile.reference else {
-            throw TorchError(code: .invalidArgument, message: "taste_score \(config.tasteScore.rawValue) trained no network")
+            throw BenchmarkError(message: "taste_score \(config.tasteScore.rawValue) trained no network")
         }
         say("scoring \(test.tracks.count) test tracks")
         let scoringStart = DispatchTime.now()
@@ -230,7 +234,8 @@ public struct MusicExperiment: Sendable {
         let nearest = scores.embeddings.map { embedding in
             trainedOn.map { zip($0, embedding).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }.max() ?? .nan
         }
-        return NetworkRun(outcome: outcome, scores: scores, nearestLiked: nearest, scoringSeconds: scoringSeconds)
+        return NetworkRun(outcome: outcome, modelOnlyItemsPerSecond: probe.itemsPerSecond, scores: scores, nearestLiked: nearest,
+                          scoringSeconds: scoringSeconds)
     }
 }
 

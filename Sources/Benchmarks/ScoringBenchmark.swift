@@ -1,6 +1,7 @@
 import Foundation
 import LibraryScanner
 import Model
+import Scoring
 
 /// Scoring speed: a cold run (scan, decode, score, save) and a cached re-run over the same folders, in a
 /// fresh database so nothing is cached before the cold run.
@@ -28,7 +29,7 @@ public enum ScoringBenchmark {
         let cached = try scoreOnce(model: model, folders: folders, databasePath: databasePath)
         let cachedSeconds = Date().timeIntervalSince(cachedStart)
         guard cached.scoredNow == 0 else {
-            throw ScoringError(message: "the second run scored \(cached.scoredNow) tracks again: the cache did not hold")
+            throw BenchmarkError(message: "the second run scored \(cached.scoredNow) tracks again: the cache did not hold")
         }
         return Report(tracks: cold.ranked.count, audioSeconds: cold.audioSeconds, coldSeconds: coldSeconds,
                       coldRealtimeFactor: cold.audioSeconds / max(coldSeconds, 1e-9), cachedSeconds: cachedSeconds,
