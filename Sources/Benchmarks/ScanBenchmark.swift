@@ -24,6 +24,12 @@ public enum ScanBenchmark {
         public var peakRSSBytes: Int64
     }
 
+    /// Builds and scans the library in a temporary folder, removed afterwards.
+    public static func run(files: Int, from folders: [RawPath]) throws -> Report {
+        try inWorkFolder("scan") { try run(files: files, from: folders, work: $0) }
+    }
+
+    /// Builds the library in `work` (copies, catalog and generated tones stay there).
     public static func run(files: Int, from folders: [RawPath], work: URL) throws -> Report {
         let library = work.appendingPathComponent("library")
         try FileManager.default.createDirectory(at: library, withIntermediateDirectories: true)

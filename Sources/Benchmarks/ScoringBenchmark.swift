@@ -20,6 +20,11 @@ public enum ScoringBenchmark {
         public var peakRSSBytes: Int64
     }
 
+    /// Scores `folders` twice with `model`, in a new database in a temporary folder (removed afterwards).
+    public static func run(model: TasteModel, folders: [RawPath]) throws -> Report {
+        try inWorkFolder("score") { try run(model: model, folders: folders, databasePath: $0.appendingPathComponent("library.sqlite").path) }
+    }
+
     /// Scores `folders` twice with `model`, using a new database at `databasePath`.
     public static func run(model: TasteModel, folders: [RawPath], databasePath: String) throws -> Report {
         let coldStart = Date()
