@@ -31,11 +31,11 @@ public struct GenresBenchmark: Sendable {
 
     /// The seeded split of each run: `trainFraction` of the liked styles' tracks (`a+b`: both) train, the rest are
     /// tested with every other style.
-    public func split(liked: String, config: RunConfig? = nil) -> @Sendable (Int) -> MusicSplit {
+    public func split(liked: String) -> @Sendable (Int) -> MusicSplit {
         let likedStyles = Set(liked.split(separator: "+").map(String.init))
         let likedTracks = styles.filter { likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
         let others = styles.filter { !likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
-        let validationFraction = (config ?? self.config).validationFraction, dislikes = self.dislikes
+        let validationFraction = config.validationFraction, dislikes = self.dislikes
         return { seed in
             MusicSplit.heldOut(liked: likedTracks, others: others, trainFraction: Self.trainFraction,
                                validationFraction: validationFraction, seed: UInt64(seed)).withDislikes(dislikes, seed: UInt64(seed))
@@ -53,7 +53,7 @@ public struct GenresBenchmark: Sendable {
         for style in styles.keys.sorted() {
             var styleConfig = config
             styleConfig.logDirectory = URL(fileURLWithPath: config.effectiveLogDirectory).appendingPathComponent("liked-\(style)").path
-            let split = self.split(liked: style, config: styleConfig)
+            let split = self.split(liked: style)
             say("liked: \(style)")
             let experiment = MusicExperiment(config: styleConfig, split: split(styleConfig.seed), cache: cache, label: style)
             results[style] = try MusicSeries(experiment: experiment, runs: splits, resplit: split).run(say: say)
