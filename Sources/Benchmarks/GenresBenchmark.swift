@@ -10,13 +10,15 @@ public struct GenresBenchmark: Sendable {
     /// The liked style that stands for every style in turn.
     public static let allStyles = "all"
 
-    public let config: RunConfig
+    let config: RunConfig
     /// The tracks of each style, by style name.
-    public let styles: [String: [AudioTrack]]
-    public let cache: PCMCache
+    let styles: [String: [AudioTrack]]
+    let cache: PCMCache
     /// Seeded outlier tracks each run gives the model as known dislikes (they leave the test set).
-    public let dislikes: Int
+    let dislikes: Int
 
+    /// The benchmark over `styles` (`MusicCollection.styles(in:)`) with `config`, decoding through `cache`; each run
+    /// gives the model `dislikes` seeded outlier tracks as known dislikes.
     public init(config: RunConfig, styles: [String: [AudioTrack]], cache: PCMCache, dislikes: Int) {
         self.config = config
         self.styles = styles

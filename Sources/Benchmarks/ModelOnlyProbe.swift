@@ -76,11 +76,13 @@ public final class ModelOnlyProbeObserver: TrainingObserver {
     private var readBetweenEpochs: (TrainingEvent) -> Void = { _ in }
     private var measureAgain: () throws -> Void = {}
 
+    /// A probe that reads `steps` steps before and after the run and `interleavedSteps` between its epochs.
     public init(steps: Int, interleavedSteps: Int) {
         self.steps = steps
         self.interleavedSteps = interleavedSteps
     }
 
+    /// Makes the probe for the run's network and takes the first reading.
     public func willTrain<Source: TrainingSource>(spec: NetworkSpec, settings: TrainingSettings, items: Source) throws {
         let probe = try ModelOnlyProbe(spec: spec, settings: settings)
         self.probe = probe
@@ -89,8 +91,10 @@ public final class ModelOnlyProbeObserver: TrainingObserver {
         measureAgain = { [steps] in try probe.measure(source: items, steps: steps) }
     }
 
+    /// Reads between epochs (`ModelOnlyProbe.interleaved`).
     public func observe(_ event: TrainingEvent) { readBetweenEpochs(event) }
 
+    /// Takes the reading after training.
     public func didTrain() throws { try measureAgain() }
 
     /// The mean of the probe's readings; nil when nothing was trained.
