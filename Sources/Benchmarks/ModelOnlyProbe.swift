@@ -72,7 +72,7 @@ public final class ModelOnlyProbeObserver: TrainingObserver {
     private let steps: Int
     private let interleavedSteps: Int
     /// Set when training starts, once the network and the training items are known.
-    public private(set) var probe: ModelOnlyProbe?
+    private(set) var probe: ModelOnlyProbe?
     private var readBetweenEpochs: (TrainingEvent) -> Void = { _ in }
     private var measureAgain: () throws -> Void = {}
 
