@@ -43,16 +43,19 @@ let package = Package(
         .target(name: "Features", dependencies: ["CFFTW", "CSox", "CSoxr"]),
         .target(name: "Model", dependencies: ["CTorch", "CPng", "Features", "LibraryScanner"]),
         .target(name: "Scoring", dependencies: ["Model", "LibraryScanner", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Every benchmark and experiment: the product targets above hold none.
+        .target(name: "Benchmarks", dependencies: ["Scoring", "Model", "Features", "LibraryScanner"]),
         .executableTarget(
             name: "tunescore",
-            dependencies: ["Scoring", "Model", "LibraryScanner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Benchmarks", "Scoring", "Model", "LibraryScanner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
         // Fixture writers the test targets share (not part of the product).
-        .target(name: "TestSupport", dependencies: ["Model"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Model", "Features", "LibraryScanner"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"]),
         .testTarget(name: "tunescoreTests", dependencies: ["tunescore", "Scoring", "LibraryScanner", "TestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -97,7 +97,7 @@ extension RunConfig {
     public var scoringCheckpointFile: String { scoreCheckpoint == .last ? "last.pt" : "best.pt" }
 
     /// The checkpoint of `result` that `score_checkpoint` picks for scoring.
-    func scoringCheckpoint(of result: TrainingResult) -> URL {
+    public func scoringCheckpoint(of result: TrainingResult) -> URL {
         scoreCheckpoint == .last ? result.lastCheckpoint : result.bestCheckpoint
     }
 }

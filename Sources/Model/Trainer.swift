@@ -214,20 +214,6 @@ public final class Trainer {
                               wasStopped: isStopRequested)
     }
 
-    /// Items per second of the model alone: repeated steps on one prepared batch, no data work.
-    /// Trains the network, so call it on a throwaway network.
-    public func modelOnlyItemsPerSecond<Source: TrainingSource>(source: Source, steps: Int, warmUpSteps: Int = 3) throws -> Double {
-        let items = Array(0..<min(settings.batchSize, source.count))
-        let batch = ShiftMajorBatch.make(source: source, items: items, shifts: settings.shifts,
-                                         generator: SeededGenerator(seed: settings.seed), threads: settings.dataThreads)
-        optimizer.setLearningRate(settings.learningRate / 25)
-        // Warm-up: allocations, oneDNN primitives.
-        for _ in 0..<warmUpSteps { _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss) }
-        let start = DispatchTime.now()
-        for _ in 0..<steps { _ = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss) }
-        return Double(steps * items.count) / seconds(since: start)
-    }
-
     // MARK: - Pieces of the loop
 
     private struct RunState {
@@ -286,53 +272,8 @@ public final class Trainer {
     }
 }
 
-/// The model-only step throughput of a second, untrained copy of the network, measured before and after a
-/// training run and, through `interleaved`, between its epochs: this machine's speed drifts by a fifth within
-/// minutes (and by more on a busy host), so readings spread through the run follow its speed far better than
-/// one reading taken before it.
-public final class ModelOnlyProbe {
-    private let trainer: Trainer
-    /// Items per second of each measurement, in order.
-    public private(set) var readings: [Double] = []
-
-    public init(spec: NetworkSpec, settings: TrainingSettings) throws {
-        trainer = try Trainer(network: try CSINetwork(spec: spec), settings: settings, configJSON: "{}")
-    }
-
-    /// Times `steps` training steps on one batch of `source` and keeps the reading.
-    @discardableResult
-    public func measure<Source: TrainingSource>(source: Source, steps: Int) throws -> Double {
-        // Only the first reading pays for allocations and oneDNN primitives; later ones need a step to warm caches.
-        let reading = try trainer.modelOnlyItemsPerSecond(source: source, steps: steps, warmUpSteps: readings.isEmpty ? 3 : 1)
-        readings.append(reading)
-        return reading
-    }
-
-    /// `observe`, plus a reading of `steps` steps after every `every`-th epoch but the last (which the reading
-    /// after training covers); `every` nil = `interval(epochs:)` of the run. The trainer times an epoch before it
-    /// reports it, so readings never count as loop time; with prefetching idle between epochs, a reading has the CPU
-    /// to itself.
-    public func interleaved<Source: TrainingSource>(
-        with observe: @escaping (TrainingEvent) -> Void, source: Source, every: Int? = nil, steps: Int
-    ) -> (TrainingEvent) -> Void {
-        { [self] event in
-            observe(event)
-            guard case .epochFinished(let report) = event else { return }
-            let every = every ?? Self.interval(epochs: report.epochs)
-            guard every > 0, report.epoch % every == 0, report.epoch < report.epochs else { return }
-            // A failed reading only leaves the mean to the others; the training run must not stop for it.
-            _ = try? measure(source: source, steps: steps)
-        }
-    }
-
-    /// Epochs between interleaved readings for a run of `epochs`: about eight readings in all.
-    public static func interval(epochs: Int) -> Int { max(1, epochs / 8) }
-
-    /// The mean of the readings, nil before the first.
-    public var itemsPerSecond: Double? { readings.isEmpty ? nil : readings.reduce(0, +) / Double(readings.count) }
-}
-
-func seconds(since start: DispatchTime) -> Double {
+/// Seconds from `start` until now, on the monotonic clock.
+public func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 

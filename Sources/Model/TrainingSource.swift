@@ -98,6 +98,13 @@ public func validationSplit(count: Int, fraction: Double, seed: UInt64) -> (trai
     return (Array(order[validationCount...]).sorted(), Array(order[..<validationCount]).sorted())
 }
 
+/// At most `limit` items of `source` (0 = all), a seeded choice.
+public func limitedSubset<Items: TrainingSource>(_ source: Items, to limit: Int, seed: UInt64) -> SubsetSource<Items> {
+    guard limit > 0, limit < source.count else { return SubsetSource(source, indices: Array(0..<source.count)) }
+    var generator = SeededGenerator(seed: seed ^ 0x4EF)
+    return SubsetSource(source, indices: Array(0..<source.count).shuffled(using: &generator).prefix(limit).sorted())
+}
+
 /// Assembles CSI's shift-major batch: item b's slot j (view j / D, shift j % D) lands at index j·B + b,
 /// so the first half holds view 1, the second view 2, and positives are i and i + N/2.
 public enum ShiftMajorBatch {

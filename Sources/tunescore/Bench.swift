@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import LibraryScanner
 import Model
@@ -70,16 +71,14 @@ extension Tunescore.Bench {
         @Option(help: "Give the model this many seeded outlier tracks as known dislikes (`train --disliked`); they leave the test set. The JSON's likedOnly is the score without them on the same tracks.")
         var dislikes = 0
 
-        static let allStyles = "all"
-
         func validate() throws {
-            if resume && (repeats > 1 || splits > 1 || liked == Self.allStyles) {
+            if resume && (repeats > 1 || splits > 1 || liked == GenresBenchmark.allStyles) {
                 throw ValidationError("--resume continues one run; it does not combine with --repeats, --splits or --liked all")
             }
             if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
             if splits < 1 { throw ValidationError("--splits must be at least 1") }
             if dislikes < 0 { throw ValidationError("--dislikes must be 0 or more") }
-            if repeats > 1 && (splits > 1 || liked == Self.allStyles) {
+            if repeats > 1 && (splits > 1 || liked == GenresBenchmark.allStyles) {
                 throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) or --liked all do not combine")
             }
         }
@@ -91,28 +90,20 @@ extension Tunescore.Bench {
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
             let load = try background.map { try BackgroundLoad($0) }
             defer { load?.stop() }
-            if liked == Self.allStyles {
-                var results: [String: MusicSeriesReport] = [:]
-                for style in styles.keys.sorted() {
-                    var styleConfig = config
-                    styleConfig.logDirectory = URL(fileURLWithPath: config.effectiveLogDirectory).appendingPathComponent("liked-\(style)").path
-                    let split = self.split(liked: style, styles: styles, config: styleConfig)
-                    printError("liked: \(style)")
-                    let experiment = MusicExperiment(config: styleConfig, split: split(styleConfig.seed), cache: pcm, label: style)
-                    results[style] = try MusicSeries(experiment: experiment, runs: splits, resplit: split).run { printError($0) }
-                }
-                let report = TasteBenchmarkReport(styles: results)
+            let benchmark = GenresBenchmark(config: config, styles: styles, cache: pcm, dislikes: dislikes)
+            if liked == GenresBenchmark.allStyles {
+                let report = try benchmark.everyStyle(splits: splits) { printError($0) }
                 if bench.json { try printReport(report, json: true) }
                 (bench.json ? printError : { print($0) })(report.table())
                 return
             }
-            for style in liked.split(separator: "+").map(String.init) where styles[style] == nil {
+            for style in benchmark.unknownStyles(in: liked) {
                 throw ValidationError("no style '\(style)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
             }
-            let split = self.split(liked: liked, styles: styles, config: config)
-            let experiment = MusicExperiment(config: config, split: split(config.seed), cache: pcm, label: self.liked)
+            let experiment = benchmark.experiment(liked: liked)
             if repeats > 1 || splits > 1 {
-                let series = MusicSeries(experiment: experiment, runs: max(repeats, splits), resplit: splits > 1 ? split : nil)
+                let series = MusicSeries(experiment: experiment, runs: max(repeats, splits),
+                                         resplit: splits > 1 ? benchmark.split(liked: liked) : nil)
                 try printReport(try series.run { printError($0) }, json: bench.json)
                 return
             }
@@ -120,19 +111,6 @@ extension Tunescore.Bench {
                 printError($0)
             }
             try printReport(report, json: bench.json)
-        }
-
-        /// The seeded split of each run: 70 % of the liked styles' tracks (`a+b`: both) train, the rest are tested with
-        /// every other style.
-        private func split(liked: String, styles: [String: [AudioTrack]], config: RunConfig) -> @Sendable (Int) -> MusicSplit {
-            let likedStyles = Set(liked.split(separator: "+").map(String.init))
-            let likedTracks = styles.filter { likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
-            let others = styles.filter { !likedStyles.contains($0.key) }.sorted { $0.key < $1.key }.flatMap(\.value)
-            let validationFraction = config.validationFraction, dislikes = self.dislikes
-            return { seed in
-                MusicSplit.heldOut(liked: likedTracks, others: others, trainFraction: 0.7, validationFraction: validationFraction,
-                                   seed: UInt64(seed)).withDislikes(dislikes, seed: UInt64(seed))
-            }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import LibraryScanner
 import Model
@@ -24,11 +25,7 @@ extension Tunescore.Bench {
 
         func run() throws {
             let taste = try model.load()
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-bench-score-\(getpid())")
-            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: work) }
-            let report = try ScoringBenchmark.run(model: taste, folders: folders.map(RawPath.init),
-                                                  databasePath: work.appendingPathComponent("library.sqlite").path)
+            let report = try ScoringBenchmark.run(model: taste, folders: folders.map(RawPath.init))
             try printReport(report, json: json)
         }
     }
@@ -54,9 +51,7 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-bench-scan-\(getpid())")
-            defer { try? FileManager.default.removeItem(at: work) }
-            try printReport(try ScanBenchmark.run(files: files, from: from.map { RawPath($0).absolute }, work: work), json: json)
+            try printReport(try ScanBenchmark.run(files: files, from: from.map { RawPath($0).absolute }), json: json)
         }
     }
 }

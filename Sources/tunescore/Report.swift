@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import LibraryScanner
 import Model
@@ -24,21 +25,12 @@ extension Tunescore {
             let (modelID, profile, tracks) = try ranking.load(from: library)
             var benchmark: ReportPage.Benchmark?
             if !expected.isEmpty {
-                let folders = expected.map { RawPath($0).absolute }
-                let isExpected = tracks.map { track in folders.contains { track.path.isInside($0) } }
-                guard let area = AUROC.area(scores: tracks.map(\.score), isPositive: isExpected) else {
+                guard let measured = ExpectedTracks(ranked: tracks, expected: expected.map { RawPath($0).absolute }) else {
                     printError("--expected: need tracks both inside and outside \(expected.joined(separator: ", ")) among the scored tracks")
                     throw ExitCode(1)
                 }
-                let curve = AUROC.curve(scores: tracks.map(\.score), isPositive: isExpected)
-                benchmark = ReportPage.Benchmark(roc: curve.map { ($0.falsePositiveRate, $0.truePositiveRate) },
-                                                 aurocs: [("expected tracks vs the rest", area)])
-                print(String(format: "AUROC %.3f: %d expected tracks vs %d others (1.0 = every expected track ranks above every other)",
-                             area, isExpected.filter { $0 }.count, isExpected.filter { !$0 }.count))
-                let top = min(10, tracks.count)
-                let precision = AUROC.precision(at: top, scores: tracks.indices.map { -Double($0) }, isPositive: isExpected)
-                print(String(format: "precision at %d %.2f: %d of the %d best fits are expected tracks", top, precision,
-                             Int((precision * Double(top)).rounded()), top))
+                benchmark = measured.section
+                for line in measured.summary { print(line) }
             }
             let page = ReportPage(
                 title: "tunescore: \(tracks.count) tracks ranked by fit",

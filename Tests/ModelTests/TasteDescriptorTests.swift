@@ -36,20 +36,6 @@ final class TasteDescriptorTests: XCTestCase {
         XCTAssertEqual(TasteRanking(kind: .csi, descriptorCalibration: [], csiCalibration: []).score(descriptor: 2.5, csi: 9), 9)
     }
 
-    func testPrecisionAtTenAndTheRankedColumn() {
-        // 12 tracks: 4 in class; the ranked score puts 3 of them among the top 10.
-        let isIn = [true, true, true, true] + [Bool](repeating: false, count: 8)
-        let ranked: [Double] = [0.9, 0.8, 0.7, 0.0, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.1]
-        var evaluation = GroupedAUROC(trackOfItem: [], isInClass: isIn, groups: isIn.map { $0 ? "liked" : "other" },
-                                      scores: ItemScores(norm: [], csi: []))
-        evaluation.trackScores = ["ranked": ranked]
-        let all = evaluation.auroc(against: nil)
-        XCTAssertEqual(all.precisionAt10 ?? .nan, 0.3, accuracy: 1e-12)
-        XCTAssertEqual(all.track.ranked ?? .nan, 24.0 / 32.0, accuracy: 1e-12, "3 of 4 liked beat all 8 others, one beats none")
-        XCTAssertNil(all.track.csi, "no network, no CSI AUROC")
-        XCTAssertEqual(AUROC.precision(at: 2, scores: [0.1, 0.9, 0.5], isPositive: [true, true, false]), 0.5)
-    }
-
     func testDislikesLowerTheScoresNearThem() {
         let liked = [[1, 0.1, 0], [1, -0.1, 0], [1, 0, 0.1]].map { unit($0) }
         let dislike = unit([0.2, 1, 0])
@@ -77,19 +63,5 @@ final class TasteDescriptorTests: XCTestCase {
         XCTAssertGreaterThan(general.score(particular), general.score(common), "where all music sits counts for less")
         let expected = general.liked.score(common) - TasteDensity.backgroundWeight * general.background!.score(common)
         XCTAssertEqual(general.score(common), expected, accuracy: 1e-12)
-    }
-
-    func testDislikesComeFromTheOutliersAndLeaveTheTest() {
-        let liked = (0..<10).map { AudioTrack(path: RawPath("/l/\($0)"), size: 1, modificationTimeNs: 1, group: "liked") }
-        let others = (0..<8).map { AudioTrack(path: RawPath("/o/\($0)"), size: 1, modificationTimeNs: 1, group: "other") }
-        let split = MusicSplit.heldOut(liked: liked, others: others, trainFraction: 0.7, validationFraction: 0.2, seed: 4)
-        let disliking = split.withDislikes(3, seed: 4)
-        XCTAssertEqual(disliking.disliked.count, 3)
-        XCTAssertTrue(disliking.disliked.allSatisfy { $0.group == "other" })
-        XCTAssertEqual(disliking.test.count, split.test.count - 3)
-        XCTAssertTrue(Set(disliking.test).isDisjoint(with: disliking.disliked))
-        XCTAssertEqual(disliking.testIsInClass.filter { $0 }.count, split.testIsInClass.filter { $0 }.count)
-        XCTAssertEqual(split.withDislikes(3, seed: 4).disliked, disliking.disliked, "seeded")
-        XCTAssertTrue(split.withDislikes(0, seed: 4).disliked.isEmpty)
     }
 }

@@ -295,19 +295,4 @@ public struct MTTSubset: Sendable {
         self.tracks = tracks
         self.skipped = skipped
     }
-
-    /// The one-class split for `inClass`: its training clips train (less `validationFraction` of them, seeded,
-    /// for validation); its test clips and every other class's test clips are tested. Each track's `group` is
-    /// its class's name, so `MusicExperiment` reports AUROC per outlier class. Clips without a file are left out.
-    public func split(inClass: MTTClass, validationFraction: Double, seed: UInt64) -> MusicSplit {
-        func files(_ clips: [MTTClip]?) -> [AudioTrack] { (clips ?? []).compactMap { tracks[$0.mp3Path] } }
-        let trainAll = files(train[inClass])
-        // validationSplit needs at least one item.
-        let (trainIndices, validationIndices) = trainAll.isEmpty ? ([], [])
-            : validationSplit(count: trainAll.count, fraction: validationFraction, seed: seed)
-        let held = files(test[inClass])
-        let outliers = MTTClass.allCases.filter { $0 != inClass }.flatMap { files(test[$0]) }
-        return MusicSplit(train: trainIndices.map { trainAll[$0] }, validation: validationIndices.map { trainAll[$0] },
-                          test: held + outliers, testIsInClass: held.map { _ in true } + outliers.map { _ in false })
-    }
 }

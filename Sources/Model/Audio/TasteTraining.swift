@@ -56,12 +56,11 @@ public struct TasteTraining: Sendable {
         public var skipped: [SkippedFile]
         public var trainTracks: Int
         public var validationTracks: Int
-        /// Model-only step throughput measured in the same run (mean of before and after training), when asked for.
-        public var modelOnlyItemsPerSecond: Double?
     }
 
-    /// Runs everything; `say` narrates, `hook` sees the trainer (to stop it on a signal).
-    public func run(log: TrainingLog, resume: Bool = false, measureModelOnly: Bool = false,
+    /// Runs everything; `say` narrates, `hook` sees the trainer (to stop it on a signal), `observer` (when a network is
+    /// trained) the run.
+    public func run(log: TrainingLog, resume: Bool = false, observer: (any TrainingObserver)? = nil,
                     say: @Sendable (String) -> Void, hook: ((Trainer) -> Void)? = nil) throws -> Outcome {
         say("decoding \(tracks.count) liked tracks (each file once; later runs use the cache in \(cache.folder))")
         let decoded = MusicCollection.decode(tracks, cache: cache, threads: ProcessInfo.processInfo.activeProcessorCount) { done, total in
@@ -93,11 +92,11 @@ public struct TasteTraining: Sendable {
                            validationTracks: 0)
         }
         return try trainNetwork(decoded: (decoded.tracks, decoded.pcm, decoded.skipped), isTrain: isTrain, descriptors: descriptors,
-                                log: log, resume: resume, measureModelOnly: measureModelOnly, say: say, hook: hook)
+                                log: log, resume: resume, observer: observer, say: say, hook: hook)
     }
 
     private func trainNetwork(decoded: (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]), isTrain: [Bool],
-                              descriptors: DescriptorTaste, log: TrainingLog, resume: Bool, measureModelOnly: Bool,
+                              descriptors: DescriptorTaste, log: TrainingLog, resume: Bool, observer: (any TrainingObserver)?,
                               say: @Sendable (String) -> Void, hook: ((Trainer) -> Void)?) throws -> Outcome {
         let views = try AudioViewMaker(config: config)
         let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
@@ -113,18 +112,18 @@ public struct TasteTraining: Sendable {
         let network = try CSINetwork(spec: config.networkSpec(channels: 1))
         var settings = config.trainingSettings
         settings.checkpointFolder = folder
-        let probe = measureModelOnly ? try ModelOnlyProbe(spec: network.spec, settings: settings) : nil
-        try probe?.measure(source: trainSource, steps: 10)
+        try observer?.willTrain(spec: network.spec, settings: settings, items: trainSource)
         let trainer = try Trainer(network: network, settings: settings, configJSON: config.json())
         hook?(trainer)
         say("training on \(trainIndices.count) tracks (\(trainItems.count) excerpts an epoch), validating on \(validationIndices.count)")
-        let observe = probe?.interleaved(with: log.record, source: trainSource, steps: 6)
-            ?? log.record
-        let result = try trainer.run(train: trainSource, validation: validationSource, resume: resume, observe: observe)
+        let result = try trainer.run(train: trainSource, validation: validationSource, resume: resume) { event in
+            log.record(event)
+            observer?.observe(event)
+        }
         guard !result.wasStopped else {
             throw TrainingStopped(lastCheckpoint: result.lastCheckpoint, epochs: result.epochsCompleted)
         }
-        try probe?.measure(source: trainSource, steps: 10)
+        try observer?.didTrain()
 
         say("building the taste profile (calibration and liked-track embeddings)")
         let weights = config.scoringCheckpoint(of: result)
@@ -162,7 +161,7 @@ public struct TasteTraining: Sendable {
             dislikedEmbeddings: descriptors.dislikedEmbeddings)
         try profile.save(to: folder)
         return Outcome(result: result, profile: profile, network: scored, skipped: decoded.skipped, trainTracks: trainIndices.count,
-                       validationTracks: validationIndices.count, modelOnlyItemsPerSecond: probe?.itemsPerSecond)
+                       validationTracks: validationIndices.count)
     }
 }
 

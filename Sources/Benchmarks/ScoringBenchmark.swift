@@ -1,6 +1,7 @@
 import Foundation
 import LibraryScanner
 import Model
+import Scoring
 
 /// Scoring speed: a cold run (scan, decode, score, save) and a cached re-run over the same folders, in a
 /// fresh database so nothing is cached before the cold run.
@@ -19,6 +20,11 @@ public enum ScoringBenchmark {
         public var peakRSSBytes: Int64
     }
 
+    /// Scores `folders` twice with `model`, in a new database in a temporary folder (removed afterwards).
+    public static func run(model: TasteModel, folders: [RawPath]) throws -> Report {
+        try inWorkFolder("score") { try run(model: model, folders: folders, databasePath: $0.appendingPathComponent("library.sqlite").path) }
+    }
+
     /// Scores `folders` twice with `model`, using a new database at `databasePath`.
     public static func run(model: TasteModel, folders: [RawPath], databasePath: String) throws -> Report {
         let coldStart = Date()
@@ -28,7 +34,7 @@ public enum ScoringBenchmark {
         let cached = try scoreOnce(model: model, folders: folders, databasePath: databasePath)
         let cachedSeconds = Date().timeIntervalSince(cachedStart)
         guard cached.scoredNow == 0 else {
-            throw ScoringError(message: "the second run scored \(cached.scoredNow) tracks again: the cache did not hold")
+            throw BenchmarkError(message: "the second run scored \(cached.scoredNow) tracks again: the cache did not hold")
         }
         return Report(tracks: cold.ranked.count, audioSeconds: cold.audioSeconds, coldSeconds: coldSeconds,
                       coldRealtimeFactor: cold.audioSeconds / max(coldSeconds, 1e-9), cachedSeconds: cachedSeconds,

@@ -1,8 +1,9 @@
+import Benchmarks
 import Foundation
 import LibraryScanner
+import Model
 import TestSupport
 import XCTest
-@testable import Model
 
 final class ScanBenchmarkTests: XCTestCase {
     func testBuildsScansAndRescansTheLibrary() throws {

@@ -1,6 +1,7 @@
 import Dispatch
 import Features
 import Foundation
+import Model
 
 /// What a one-class run measured: detection quality and speed.
 public struct OneClassReport: Codable, Sendable {
@@ -57,13 +58,6 @@ public struct OneClassData<Source: TrainingSource>: Sendable {
     public func reference(limit: Int, seed: UInt64) -> SubsetSource<SubsetSource<Source>> {
         limitedSubset(train, to: limit, seed: seed)
     }
-}
-
-/// At most `limit` items of `source` (0 = all), a seeded choice.
-public func limitedSubset<Items: TrainingSource>(_ source: Items, to limit: Int, seed: UInt64) -> SubsetSource<Items> {
-    guard limit > 0, limit < source.count else { return SubsetSource(source, indices: Array(0..<source.count)) }
-    var generator = SeededGenerator(seed: seed ^ 0x4EF)
-    return SubsetSource(source, indices: Array(0..<source.count).shuffled(using: &generator).prefix(limit).sorted())
 }
 
 extension OneClassData where Source == ImageSource {

@@ -1,9 +1,7 @@
 import Dispatch
 import Foundation
 import LibraryScanner
-#if canImport(Glibc)
-import Glibc
-#endif
+import Model
 
 /// Library-scale scanning: builds a library of `files` copies (of the files of `from`, cycling through them, or of
 /// sixteen generated two-second tones) in folders of 500, scans it into a fresh catalog, then scans it again
@@ -26,12 +24,18 @@ public enum ScanBenchmark {
         public var peakRSSBytes: Int64
     }
 
+    /// Builds and scans the library in a temporary folder, removed afterwards.
+    public static func run(files: Int, from folders: [RawPath]) throws -> Report {
+        try inWorkFolder("scan") { try run(files: files, from: folders, work: $0) }
+    }
+
+    /// Builds the library in `work` (copies, catalog and generated tones stay there).
     public static func run(files: Int, from folders: [RawPath], work: URL) throws -> Report {
         let library = work.appendingPathComponent("library")
         try FileManager.default.createDirectory(at: library, withIntermediateDirectories: true)
         let sources = folders.isEmpty ? try generatedTones(in: work.appendingPathComponent("tones"))
             : LibraryWalker().files(in: folders).files.map(\.path)
-        guard !sources.isEmpty else { throw ScanBenchmarkError(message: "no files below \(folders.map(\.displayString).joined(separator: ", "))") }
+        guard !sources.isEmpty else { throw BenchmarkError(message: "no files below \(folders.map(\.displayString).joined(separator: ", "))") }
         for i in 0..<files {
             let source = sources[i % sources.count]
             let folder = library.appendingPathComponent("folder-\(i / 500)")
@@ -75,21 +79,5 @@ public enum ScanBenchmark {
             try Data(bytes).write(to: url)
             return RawPath(url.path)
         }
-    }
-}
-
-/// The benchmark has nothing to build a library from.
-public struct ScanBenchmarkError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public var description: String { message }
-}
-
-/// This process's memory, as benchmarks report it.
-public enum ProcessMemory {
-    /// The peak resident set so far (getrusage's ru_maxrss).
-    public static func peakResidentBytes() -> Int64 {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Int64(usage.ru_maxrss) * 1024
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Features
 import Foundation
+import Model
 
 /// What the data side of music training costs per excerpt, step by step, on one thread: the numbers that decide
 /// whether batch preparation can keep up with the network (`tunescore bench augment`).

@@ -1,5 +1,6 @@
 import Features
 import Foundation
+import Model
 
 /// Model-only training throughput: optimiser steps on one random batch, no data preparation.
 public struct StepBenchmark: Codable, Sendable {

@@ -2,50 +2,7 @@ import Dispatch
 import Features
 import Foundation
 import LibraryScanner
-
-/// Which tracks train, validate and test a one-class music model.
-public struct MusicSplit: Sendable {
-    public var train: [AudioTrack]
-    public var validation: [AudioTrack]
-    /// Held-out in-class tracks and outlier tracks; `testIsInClass` tells which.
-    public var test: [AudioTrack]
-    public var testIsInClass: [Bool]
-    /// Outlier tracks given to the model as known dislikes (not tested).
-    public var disliked: [AudioTrack] = []
-
-    public init(train: [AudioTrack], validation: [AudioTrack], test: [AudioTrack], testIsInClass: [Bool]) {
-        self.train = train
-        self.validation = validation
-        self.test = test
-        self.testIsInClass = testIsInClass
-    }
-
-    /// Splits `liked` by track: a seeded `trainFraction` trains (less `validationFraction` of those for
-    /// validation), the rest is held out and tested together with every track of `others`.
-    public static func heldOut(liked: [AudioTrack], others: [AudioTrack], trainFraction: Double,
-                               validationFraction: Double, seed: UInt64) -> MusicSplit {
-        var generator = SeededGenerator(seed: seed ^ 0x7EA1)
-        let order = liked.indices.shuffled(using: &generator)
-        let trainCount = Int((Double(liked.count) * trainFraction).rounded())
-        let trainAll = order.prefix(trainCount).sorted().map { liked[$0] }
-        let held = order.dropFirst(trainCount).sorted().map { liked[$0] }
-        let (train, validation) = validationSplit(count: trainAll.count, fraction: validationFraction, seed: seed)
-        return MusicSplit(train: train.map { trainAll[$0] }, validation: validation.map { trainAll[$0] },
-                          test: held + others, testIsInClass: held.map { _ in true } + others.map { _ in false })
-    }
-
-    /// The same split with `count` seeded outlier tracks moved from the test set to the known dislikes.
-    public func withDislikes(_ count: Int, seed: UInt64) -> MusicSplit {
-        guard count > 0 else { return self }
-        var generator = SeededGenerator(seed: seed ^ 0xD15C)
-        let outliers = test.indices.filter { !testIsInClass[$0] }.shuffled(using: &generator).prefix(count)
-        let moved = Set(outliers)
-        var split = MusicSplit(train: train, validation: validation, test: test.indices.filter { !moved.contains($0) }.map { test[$0] },
-                               testIsInClass: testIsInClass.indices.filter { !moved.contains($0) }.map { testIsInClass[$0] })
-        split.disliked = outliers.sorted().map { test[$0] }
-        return split
-    }
-}
+import Model
 
 /// AUROC by both scores at one level (excerpt or track).
 public struct ScorePair: Codable, Sendable {
@@ -186,7 +143,7 @@ public struct MusicExperiment: Sendable {
                              to: logFolder.appendingPathComponent("track-scores.csv"))
         let outlierGroups = zip(groups, isIn).filter { !$0.1 }.map(\.0)
         let result = network.flatMap { $0.outcome.result }
-        let modelOnly = network?.outcome.modelOnlyItemsPerSecond
+        let modelOnly = network?.modelOnlyItemsPerSecond
         return MusicReport(
             dataset: config.datasetName.rawValue, liked: label, rankedBy: config.tasteScore.rawValue,
             trainTracks: network?.outcome.trainTracks ?? split.train.count,
@@ -208,6 +165,8 @@ public struct MusicExperiment: Sendable {
     /// What training a network and scoring the test tracks with it gave.
     struct NetworkRun {
         var outcome: TasteTraining.Outcome
+        /// Model-only step throughput measured in the same run (`ModelOnlyProbe`, the mean of its readings).
+        var modelOnlyItemsPerSecond: Double?
         var scores: TrackScores
         /// Per test track: cosine of its mean embedding to the closest liked training track.
         var nearestLiked: [Double]
@@ -216,9 +175,10 @@ public struct MusicExperiment: Sendable {
 
     private func trainAndScore(training: TasteTraining, test: (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]),
                                log: TrainingLog, resume: Bool, say: @escaping @Sendable (String) -> Void) throws -> NetworkRun {
-        let outcome = try training.run(log: log, resume: resume, measureModelOnly: true, say: say)
+        let probe = ModelOnlyProbeObserver(steps: 10, interleavedSteps: 6)
+        let outcome = try training.run(log: log, resume: resume, observer: probe, say: say)
         guard let network = outcome.network, let reference = outcome.profile.reference else {
-            throw TorchError(code: .invalidArgument, message: "taste_score \(config.tasteScore.rawValue) trained no network")
+            throw BenchmarkError(message: "taste_score \(config.tasteScore.rawValue) trained no network")
         }
         say("scoring \(test.tracks.count) test tracks")
         let scoringStart = DispatchTime.now()
@@ -230,121 +190,8 @@ public struct MusicExperiment: Sendable {
         let nearest = scores.embeddings.map { embedding in
             trainedOn.map { zip($0, embedding).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }.max() ?? .nan
         }
-        return NetworkRun(outcome: outcome, scores: scores, nearestLiked: nearest, scoringSeconds: scoringSeconds)
-    }
-}
-
-/// The spread of one AUROC over repeated runs.
-public struct AUROCSpread: Codable, Sendable {
-    public var mean: Double
-    public var min: Double
-    public var max: Double
-
-    public init(_ values: [Double]) {
-        mean = values.reduce(0, +) / Double(Swift.max(1, values.count))
-        min = values.min() ?? .nan
-        max = values.max() ?? .nan
-    }
-}
-
-/// What repeated runs of a music benchmark measured: every run, and the spread of its headline numbers.
-public struct MusicSeriesReport: Codable, Sendable {
-    /// The network seed of each run; with `variesSplit` also its split's seed, else the split's seed is the first one.
-    public var seeds: [Int]
-    /// Every run had a split of its own (`bench genres --splits`), not the first run's.
-    public var variesSplit: Bool
-    public var runs: [MusicReport]
-    /// Track-level AUROC of the score the config ranks by (`ranked`): "overall" and one entry per outlier group.
-    public var trackAUROC: [String: AUROCSpread]
-    /// Precision at 10 of the ranked score against all outliers.
-    public var precisionAt10: AUROCSpread
-    /// Mean training seconds of a run (0 when nothing is trained).
-    public var trainingSeconds: Double
-
-    public init(seeds: [Int], variesSplit: Bool, runs: [MusicReport]) {
-        self.seeds = seeds
-        self.variesSplit = variesSplit
-        self.runs = runs
-        var spreads = ["overall": AUROCSpread(runs.compactMap(\.overall.track.ranked))]
-        for group in Set(runs.flatMap(\.perGroup.keys)) {
-            spreads[group] = AUROCSpread(runs.compactMap { $0.perGroup[group]?.track.ranked })
-        }
-        trackAUROC = spreads
-        precisionAt10 = AUROCSpread(runs.compactMap(\.overall.precisionAt10))
-        trainingSeconds = runs.reduce(0) { $0 + $1.trainingSeconds } / Double(max(1, runs.count))
-    }
-}
-
-/// Every style of a collection in turn as the liked music (`bench genres --liked all`): a taste benchmark that no
-/// single style can be tuned to.
-public struct TasteBenchmarkReport: Codable, Sendable {
-    /// Per liked style, its runs.
-    public var styles: [String: MusicSeriesReport]
-    /// The mean over styles of each style's mean ranked-score track AUROC against all other styles.
-    public var meanTrackAUROC: Double
-    /// The same for precision at 10.
-    public var meanPrecisionAt10: Double
-
-    public init(styles: [String: MusicSeriesReport]) {
-        self.styles = styles
-        let means = styles.values.map(\.trackAUROC["overall"]).compactMap { $0?.mean }
-        meanTrackAUROC = means.reduce(0, +) / Double(max(1, means.count))
-        let precisions = styles.values.map(\.precisionAt10.mean)
-        meanPrecisionAt10 = precisions.reduce(0, +) / Double(max(1, precisions.count))
-    }
-
-    /// One line per liked style: the ranked score's track AUROC against each other style and all of them (mean over
-    /// runs, with min-max where there are several), precision at 10, training seconds; then the mean over styles.
-    public func table() -> String {
-        let names = styles.keys.sorted()
-        func cell(_ spread: AUROCSpread?, runs: Int) -> String {
-            guard let spread, !spread.mean.isNaN else { return "-" }
-            return runs > 1 ? String(format: "%.3f (%.3f-%.3f)", spread.mean, spread.min, spread.max) : String(format: "%.3f", spread.mean)
-        }
-        var lines = ["liked | " + names.map { "vs \($0)" }.joined(separator: " | ") + " | overall | P@10 | training s | runs"]
-        for liked in names {
-            let series = styles[liked]!
-            let columns = names.map { $0 == liked ? "" : cell(series.trackAUROC[$0], runs: series.runs.count) }
-            lines.append("\(liked) | " + columns.joined(separator: " | ") + " | \(cell(series.trackAUROC["overall"], runs: series.runs.count))"
-                         + " | \(cell(series.precisionAt10, runs: series.runs.count)) | \(String(format: "%.0f", series.trainingSeconds)) | \(series.runs.count)")
-        }
-        lines.append(String(format: "mean over %d styles: track AUROC %.3f, P@10 %.3f", names.count, meanTrackAUROC, meanPrecisionAt10))
-        return lines.joined(separator: "\n")
-    }
-}
-
-/// A music benchmark run several times, the network seed counting up from the config's: on one split, how much of
-/// a difference between two settings the seed alone makes; with `resplit`, on a new split each run, how much the
-/// choice of held-out tracks makes (which tracks are held out moves the AUROC more than the seed does).
-public struct MusicSeries: Sendable {
-    public let experiment: MusicExperiment
-    public let runs: Int
-    /// The split for a run's seed; nil = every run keeps the experiment's split.
-    public let resplit: (@Sendable (Int) -> MusicSplit)?
-
-    public init(experiment: MusicExperiment, runs: Int, resplit: (@Sendable (Int) -> MusicSplit)? = nil) {
-        self.experiment = experiment
-        self.runs = max(1, runs)
-        self.resplit = resplit
-    }
-
-    /// Runs every seed in turn; each writes its log, checkpoints and excerpt scores to `log_dir/seed-N`.
-    public func run(say: @escaping @Sendable (String) -> Void) throws -> MusicSeriesReport {
-        let base = experiment.config
-        var reports: [MusicReport] = []
-        var seeds: [Int] = []
-        for offset in 0..<runs {
-            var config = base
-            config.seed = base.seed + offset
-            config.logDirectory = URL(fileURLWithPath: base.effectiveLogDirectory).appendingPathComponent("seed-\(config.seed)").path
-            config.checkpointPath = nil
-            say("run \(offset + 1) of \(runs): network seed \(config.seed)\(resplit == nil ? "" : ", split seed \(config.seed)")")
-            let single = MusicExperiment(config: config, split: resplit?(config.seed) ?? experiment.split, cache: experiment.cache,
-                                         label: experiment.label)
-            reports.append(try single.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config), say: say))
-            seeds.append(config.seed)
-        }
-        return MusicSeriesReport(seeds: seeds, variesSplit: resplit != nil, runs: reports)
+        return NetworkRun(outcome: outcome, modelOnlyItemsPerSecond: probe.itemsPerSecond, scores: scores, nearestLiked: nearest,
+                          scoringSeconds: scoringSeconds)
     }
 }
 
@@ -423,58 +270,5 @@ struct GroupedAUROC {
                                            similarity: trackLevel(scores.similarity), shift: trackLevel(scores.shift),
                                            nearestLikedTrack: named("nearestLikedTrack"), descriptor: named("descriptor"), likedOnly: named("likedOnly"),
                                            ranked: named("ranked")))
-    }
-}
-
-/// Feature extraction speed: decode → mono → resample → log-mel of whole tracks, without the cache.
-public enum FeatureBenchmark {
-    /// What `run` measured.
-    public struct Report: Codable, Sendable {
-        /// Tracks read (tracks that failed to decode are counted in `failedTracks`, not here).
-        public var tracks: Int
-        public var failedTracks: Int
-        /// Seconds of source audio read.
-        public var audioSeconds: Double
-        public var wallSeconds: Double
-        /// `audioSeconds / wallSeconds`.
-        public var realtimeFactor: Double
-        /// Thread seconds spent decoding + mixing down + resampling, and computing log-mels, summed over threads.
-        public var decodeThreadSeconds: Double
-        public var melThreadSeconds: Double
-        public var threads: Int
-    }
-
-    /// Seconds of audio processed per second of wall time, over `tracks`, on `threads` threads.
-    public static func realtimeFactor(tracks: [AudioTrack], config: RunConfig, threads: Int) throws -> Double {
-        try run(tracks: tracks, config: config, threads: threads).realtimeFactor
-    }
-
-    /// Decodes every track whole and computes the log-mels of all its excerpts; threads take the next track when
-    /// they are free, so long and short tracks share the cores evenly.
-    public static func run(tracks: [AudioTrack], config: RunConfig, threads: Int) throws -> Report {
-        let decoder = AudioDecoder(targetSampleRate: config.sampleRate)
-        let mel = MelSpectrogram(sampleRate: config.sampleRate, excerptLength: config.sampleLength)
-        let audioSeconds = LockedArray<Double>(repeating: 0, count: tracks.count)
-        let stageSeconds = LockedArray<Double>(repeating: 0, count: 2)
-        let failed = LockedArray<Int>(repeating: 0, count: 1)
-        let start = DispatchTime.now()
-        parallelFor(tracks.count, threads: threads) { i in
-            let decodeStart = DispatchTime.now()
-            guard let decoded = try? decoder.decode(path: tracks[i].path) else {
-                _ = failed.increment(0)
-                return
-            }
-            let melStart = DispatchTime.now()
-            _ = mel.logMelBatch(track: decoded.samples, workers: 1)
-            stageSeconds.add(Double(melStart.uptimeNanoseconds - decodeStart.uptimeNanoseconds) / 1e9, at: 0)
-            stageSeconds.add(seconds(since: melStart), at: 1)
-            audioSeconds[i] = decoded.sourceDuration
-        }
-        let wall = seconds(since: start)
-        let audio = audioSeconds.elements.reduce(0, +)
-        return Report(tracks: tracks.count - failed[0], failedTracks: failed[0], audioSeconds: audio,
-                      wallSeconds: wall, realtimeFactor: audio / max(wall, 1e-9),
-                      decodeThreadSeconds: stageSeconds[0], melThreadSeconds: stageSeconds[1],
-                      threads: max(1, min(threads, tracks.count)))
     }
 }
