@@ -4,7 +4,8 @@
 # Usage: scripts/score-growth.sh MODEL TRACK [WORK]
 #   MODEL  a trained taste model (folder or name)
 #   TRACK  any audio file of a minute or more; ffmpeg loops and cuts it to 1, 4 and 20 minutes (Ogg Vorbis)
-#   WORK   scratch folder (default score-growth/); COUNTS (default "100 1000 10000") and LENGTH_COPIES (default 20)
+#   WORK   scratch folder (default score-growth/); COUNTS (default "100 1000 10000") of 1-minute tracks,
+#          SHORT_COUNTS (default "1000 10000") of 5-second tracks (the per-track costs alone) and LENGTH_COPIES (default 20)
 #   TUNESCORE the binary (default .build/release/tunescore)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,16 +14,20 @@ track=${2:?usage: score-growth.sh MODEL TRACK [WORK]}
 work=${3:-score-growth}
 bin=${TUNESCORE:-$here/.build/release/tunescore}
 counts=${COUNTS:-100 1000 10000}
+short_counts=${SHORT_COUNTS:-1000 10000}
 copies=${LENGTH_COPIES:-20}
 command -v ffmpeg >/dev/null || { echo "score-growth: needs ffmpeg (apt-get install ffmpeg)" >&2; exit 2; }
 mkdir -p "$work/sources"
 
-# make_length MINUTES: the track looped to that length, once.
-make_length() {
-  local out="$work/sources/$1min.ogg"
-  [ -s "$out" ] || ffmpeg -v error -y -stream_loop -1 -i "$track" -t $(( $1 * 60 )) -vn -ac 2 -ar 44100 -c:a libvorbis -q:a 4 "$out"
+# make_clip SECONDS NAME: the track looped (or cut) to that length, once.
+make_clip() {
+  local out="$work/sources/$2.ogg"
+  [ -s "$out" ] || ffmpeg -v error -y -stream_loop -1 -i "$track" -t "$1" -vn -ac 2 -ar 44100 -c:a libvorbis -q:a 4 "$out"
   echo "$out"
 }
+
+# make_length MINUTES: the track looped to that length, once.
+make_length() { make_clip $(( $1 * 60 )) "$1min"; }
 
 # fill FOLDER SOURCE N: N copies of SOURCE (copies, not links: the scanner reads one file per inode once).
 fill() {
@@ -48,4 +53,10 @@ for n in $counts; do
   fill "$work/count-$n" "$one" "$n"
   measure "$n tracks of 1 min" "$work/count-$n"
   rm -rf "$work/count-$n"
+done
+clip=$(make_clip 5 5s)
+for n in $short_counts; do
+  fill "$work/short-$n" "$clip" "$n"
+  measure "$n tracks of 5 s" "$work/short-$n"
+  rm -rf "$work/short-$n"
 done
