@@ -138,6 +138,30 @@ final class ScoreCacheTests: XCTestCase {
         XCTAssertEqual(try cache.integrityCheck(), "ok")
     }
 
+    func testCatalogsAndCachesOpeningANewFileAtOnceAllGetIn() throws {
+        // Separate pools are separate SQLite connections: each migrates the new file as a separate process would,
+        // and GRDB's migrator reads what is applied before it takes the write lock.
+        let folder = (databasePath as NSString).deletingLastPathComponent
+        for round in 0..<8 {
+            let path = "\(folder)/new-\(round).sqlite"
+            let failures = FailureLog()
+            DispatchQueue.concurrentPerform(iterations: 4) { opener in
+                do {
+                    if opener.isMultiple(of: 2) {
+                        _ = try TrackCatalog(path: path)
+                    } else {
+                        _ = try ScoreCache(path: path)
+                    }
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+            XCTAssertEqual(failures.entries, [], "round \(round)")
+            XCTAssertEqual(try TrackCatalog(path: path).appliedMigrations(), TrackCatalog.migrationIdentifiers)
+            XCTAssertEqual(try ScoreCache(path: path).appliedMigrations(), ScoreCache.migrationIdentifiers)
+        }
+    }
+
     func testWaitsForAnotherProcessHoldingTheWriteLock() throws {
         guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
             throw XCTSkip("the sqlite3 command is not installed")
