@@ -73,16 +73,24 @@ enum LegacyDatabase {
     }
 
     /// Runs `sql` on the database at `path` (creating it and its folder) with the sqlite3 program, as another
-    /// program would; skips the test where sqlite3 is not installed.
-    static func run(_ sql: String, on path: String) throws {
+    /// program would, and returns what it printed; skips the test where sqlite3 is not installed.
+    @discardableResult
+    static func run(_ sql: String, on path: String) throws -> String {
         guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
             throw XCTSkip("the sqlite3 command is not installed")
         }
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        let process = try Process.run(sqlite3, arguments: [path, sql])
+        let process = Process()
+        process.executableURL = sqlite3
+        process.arguments = [path, sql]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, "sqlite3 failed on: \(sql)")
+        return String(decoding: printed, as: UTF8.self)
     }
 }
 
@@ -139,6 +147,15 @@ final class LegacyDatabaseTests: XCTestCase {
         try cache.save([second])
         XCTAssertEqual(try TrackCatalog(path: path).tracks().map(\.path), [song.path, second.path])
         XCTAssertEqual(try ScoreCache(path: path).ranked(modelID: "m1").map(\.path), [song.path, second.path])
+    }
+
+    func testANewFileCarriesTheVersionsAnOlderTunescoreReads() throws {
+        // An older tunescore sharing the file (the default library) must not create the tables again.
+        let path = try makeTemporaryDirectory().appendingPathComponent("library.sqlite").path
+        _ = try TrackCatalog(path: path)
+        _ = try ScoreCache(path: path)
+        XCTAssertEqual(try LegacyDatabase.run("PRAGMA user_version; SELECT version FROM scoring_schema;", on: path),
+                       "1\n2\n")
     }
 
     func testALibraryFileFromANewerTunescoreIsRefusedWithWhatToDo() throws {
