@@ -56,11 +56,11 @@ struct TrackFingerprint: Equatable {
 
 /// The catalog of scanned files in SQLite (WAL mode, several processes may use it at once).
 ///
-/// The schema version is `PRAGMA user_version`; migrations run in order inside one write transaction, so two
-/// processes opening a new database do not both migrate. Every multi-row change is one transaction.
+/// The schema is GRDB's named migrations `catalog.…` (`SchemaMigrations`); the file may also hold the score cache,
+/// whose migrations are `scores.…`. Every multi-row change is one transaction.
 public final class TrackCatalog: Sendable {
-    /// The schema version this code writes; `schemaVersion()` reads the database's.
-    public static let currentSchemaVersion = migrations.count
+    /// The migrations this code knows, in order; `appliedMigrations()` says which a database has had.
+    public static var migrationIdentifiers: [String] { migrations.identifiers }
     /// Bumped when the scanner would read files differently; rows from older versions are read again.
     /// 2: a stream may end up to half a second before its declared length.
     /// 3: every format FFmpeg reads (M4A, WMA, WebM, WavPack, …), and FFmpeg's tags where TagLib finds none.
@@ -78,8 +78,8 @@ public final class TrackCatalog: Sendable {
 
     /// Opens (creating if needed, with its folder) and migrates the catalog at `path`.
     ///
-    /// - Throws: `DatabaseError` from GRDB (SQLite's result code and message), or a file system error when the
-    ///   folder cannot be created.
+    /// - Throws: `DatabaseError` from GRDB (SQLite's result code and message), `NewerDatabaseError` when a newer
+    ///   tunescore wrote the file, or a file system error when the folder cannot be created.
     public init(path: String = TrackCatalog.defaultPath()) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -90,7 +90,7 @@ public final class TrackCatalog: Sendable {
         configuration.busyMode = .timeout(60)
         self.path = path
         pool = try Self.openPool(path: path, configuration: configuration)
-        try migrate()
+        try Self.migrations.migrate(pool, path: path)
     }
 
     /// Opens the pool, retrying while SQLite answers SQLITE_BUSY.
@@ -109,15 +109,16 @@ public final class TrackCatalog: Sendable {
         }
     }
 
-    /// The database's schema version (`PRAGMA user_version`).
-    public func schemaVersion() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+    /// The catalog migrations the database has had, in order: `migrationIdentifiers` once opened.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrations.applied(db) }
     }
 
     /// Usable tracks (no failure), ordered by path: what training reads.
     public func tracks() throws -> [CatalogTrack] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM track WHERE failure IS NULL ORDER BY path").map(Self.track)
+            try TrackRecord.filter(TrackRecord.CodingKeys.failure == nil).order(TrackRecord.CodingKeys.path)
+                .fetchAll(db).map(\.track)
         }
     }
 
@@ -137,8 +138,7 @@ public final class TrackCatalog: Sendable {
     /// The row for `path`, usable or not.
     public func track(at path: RawPath) throws -> CatalogTrack? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM track WHERE path = ?", arguments: [Data(path.bytes)])
-                .map(Self.track)
+            try TrackRecord.filter(TrackRecord.CodingKeys.path == Data(path.bytes)).fetchOne(db)?.track
         }
     }
 
@@ -161,27 +161,7 @@ public final class TrackCatalog: Sendable {
     public func save(_ tracks: [CatalogTrack]) throws {
         guard !tracks.isEmpty else { return }
         try pool.write { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO track (path, size, mtime_ns, format, title, artist, album, genre, year, track_number,
-                    duration, sample_rate, channels, bitrate, failure, scanned_at, scanner_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-                    format = excluded.format, title = excluded.title, artist = excluded.artist,
-                    album = excluded.album, genre = excluded.genre, year = excluded.year,
-                    track_number = excluded.track_number, duration = excluded.duration,
-                    sample_rate = excluded.sample_rate, channels = excluded.channels, bitrate = excluded.bitrate,
-                    failure = excluded.failure, scanned_at = excluded.scanned_at,
-                    scanner_version = excluded.scanner_version
-                """)
-            for track in tracks {
-                let tags = track.tags
-                try statement.execute(arguments: [
-                    Data(track.path.bytes), track.size, track.modificationTimeNs, track.format?.rawValue,
-                    tags.title, tags.artist, tags.album, tags.genre, tags.year, tags.trackNumber, track.duration,
-                    tags.sampleRate, tags.channelCount, tags.bitrate, track.failure,
-                    track.scannedAt.timeIntervalSince1970, Self.scannerVersion,
-                ])
-            }
+            for track in tracks { try TrackRecord(track, scannerVersion: Self.scannerVersion).upsert(db) }
         }
     }
 
@@ -194,53 +174,92 @@ public final class TrackCatalog: Sendable {
         }
     }
 
-    /// Schema steps; step n (1-based) brings `user_version` from n-1 to n. Append, never edit.
-    private static let migrations: [String] = [
-        """
-        CREATE TABLE track (
-            id INTEGER PRIMARY KEY,
-            path BLOB NOT NULL UNIQUE,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            format TEXT,
-            title TEXT,
-            artist TEXT,
-            album TEXT,
-            genre TEXT,
-            year INTEGER,
-            track_number INTEGER,
-            duration REAL,
-            sample_rate INTEGER,
-            channels INTEGER,
-            bitrate INTEGER,
-            failure TEXT,
-            scanned_at REAL NOT NULL,
-            scanner_version INTEGER NOT NULL
-        );
-        CREATE INDEX track_failure ON track(failure) WHERE failure IS NOT NULL;
-        """,
-    ]
+    /// Append, never edit: a database remembers which of these it has had.
+    private static let migrations: SchemaMigrations = {
+        var migrations = SchemaMigrations(owner: "catalog", legacy: .userVersion)
+        // user_version 1 before migrations had names.
+        migrations.registerLegacyStep("v1-track", sql: """
+            CREATE TABLE track (
+                id INTEGER PRIMARY KEY,
+                path BLOB NOT NULL UNIQUE,
+                size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL,
+                format TEXT,
+                title TEXT,
+                artist TEXT,
+                album TEXT,
+                genre TEXT,
+                year INTEGER,
+                track_number INTEGER,
+                duration REAL,
+                sample_rate INTEGER,
+                channels INTEGER,
+                bitrate INTEGER,
+                failure TEXT,
+                scanned_at REAL NOT NULL,
+                scanner_version INTEGER NOT NULL
+            );
+            CREATE INDEX track_failure ON track(failure) WHERE failure IS NOT NULL;
+            """)
+        return migrations
+    }()
+}
 
-    private func migrate() throws {
-        // pool.write opens an IMMEDIATE transaction: the version is read and raised under the write lock.
-        try pool.write { db in
-            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-            guard version < Self.migrations.count else { return }
-            for step in version..<Self.migrations.count {
-                try db.execute(sql: Self.migrations[step])
-            }
-            try db.execute(sql: "PRAGMA user_version = \(Self.migrations.count)")
-        }
+/// A `track` row as GRDB reads and writes it; `id` is SQLite's, never read.
+private struct TrackRecord: Codable, FetchableRecord, PersistableRecord, SecondsSince1970Record {
+    static let databaseTableName = "track"
+
+    var path: Data
+    var size: Int64
+    var modificationTimeNs: Int64
+    var format: String?
+    var title: String?
+    var artist: String?
+    var album: String?
+    var genre: String?
+    var year: Int?
+    var trackNumber: Int?
+    var duration: Double?
+    var sampleRate: Int?
+    var channels: Int?
+    var bitrate: Int?
+    var failure: String?
+    var scannedAt: Date
+    var scannerVersion: Int
+
+    enum CodingKeys: String, CodingKey, ColumnExpression {
+        case path, size, modificationTimeNs = "mtime_ns", format, title, artist, album, genre, year,
+             trackNumber = "track_number", duration, sampleRate = "sample_rate", channels, bitrate, failure,
+             scannedAt = "scanned_at", scannerVersion = "scanner_version"
     }
 
-    private static func track(_ row: Row) -> CatalogTrack {
-        let tags = TrackTags(title: row["title"], artist: row["artist"], album: row["album"], genre: row["genre"],
-                             year: row["year"], trackNumber: row["track_number"], duration: nil,
-                             sampleRate: row["sample_rate"], channelCount: row["channels"], bitrate: row["bitrate"])
-        let format: String? = row["format"]
-        return CatalogTrack(path: RawPath(bytes: [UInt8](row["path"] as Data)), size: row["size"],
-                            modificationTimeNs: row["mtime_ns"], format: format.flatMap(AudioFormat.init(rawValue:)),
-                            tags: tags, duration: row["duration"], failure: row["failure"],
-                            scannedAt: Date(timeIntervalSince1970: row["scanned_at"]))
+    init(_ track: CatalogTrack, scannerVersion: Int) {
+        let tags = track.tags
+        path = Data(track.path.bytes)
+        size = track.size
+        modificationTimeNs = track.modificationTimeNs
+        format = track.format?.rawValue
+        title = tags.title
+        artist = tags.artist
+        album = tags.album
+        genre = tags.genre
+        year = tags.year
+        trackNumber = tags.trackNumber
+        duration = track.duration
+        sampleRate = tags.sampleRate
+        channels = tags.channelCount
+        bitrate = tags.bitrate
+        failure = track.failure
+        scannedAt = track.scannedAt
+        self.scannerVersion = scannerVersion
+    }
+
+    var track: CatalogTrack {
+        let tags = TrackTags(title: title, artist: artist, album: album, genre: genre, year: year,
+                             trackNumber: trackNumber, duration: nil, sampleRate: sampleRate, channelCount: channels,
+                             bitrate: bitrate)
+        return CatalogTrack(path: RawPath(bytes: [UInt8](path)), size: size, modificationTimeNs: modificationTimeNs,
+                            format: format.flatMap(AudioFormat.init(rawValue:)), tags: tags, duration: duration,
+                            failure: failure, scannedAt: scannedAt)
     }
 }

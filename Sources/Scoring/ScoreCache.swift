@@ -31,13 +31,13 @@ public struct ScoreCacheError: Error, Sendable, CustomStringConvertible {
 
 /// Scores of new tracks in SQLite, so a second `score` run only reads the files that changed.
 ///
-/// The table may share its database file with `TrackCatalog`, which owns `PRAGMA user_version`; this cache
-/// therefore keeps its schema version in its own table `scoring_schema`. WAL mode, a busy timeout and
-/// IMMEDIATE write transactions let several processes write at once: they wait for each other instead of
-/// failing with "database is locked".
+/// The tables may share their database file with `TrackCatalog`: the schema is GRDB's named migrations `scores.…`
+/// (`SchemaMigrations`), beside the catalog's `catalog.…`. WAL mode, a busy timeout and IMMEDIATE write
+/// transactions let several processes write at once: they wait for each other instead of failing with "database
+/// is locked".
 public final class ScoreCache: Sendable {
-    /// The schema version this code writes.
-    public static let currentSchemaVersion = migrations.count
+    /// The migrations this code knows, in order; `appliedMigrations()` says which a database has had.
+    public static var migrationIdentifiers: [String] { migrations.identifiers }
     /// How long a write waits for another connection's lock before giving up.
     static let busyTimeout: TimeInterval = 30
 
@@ -65,12 +65,12 @@ public final class ScoreCache: Sendable {
         // Other tunescore processes (a scan, a second score run) may hold the write lock: wait for them.
         configuration.busyMode = .timeout(Self.busyTimeout)
         pool = try Self.run(path) { try TrackCatalog.openPool(path: path, configuration: configuration) }
-        try migrate()
+        try run { try Self.migrations.migrate(pool, path: path) }
     }
 
-    /// The database's score schema version (0 before the first migration).
-    public func schemaVersion() throws -> Int {
-        try run { try pool.read { db in try Self.schemaVersion(db) } }
+    /// The score cache migrations the database has had, in order: `migrationIdentifiers` once opened.
+    public func appliedMigrations() throws -> [String] {
+        try run { try pool.read { db in try Self.migrations.applied(db) } }
     }
 
     /// The cached scores of `files` by `modelID` whose size and modification time still match; a file that
@@ -99,8 +99,8 @@ public final class ScoreCache: Sendable {
                 // Full rows only for the hits: decoding reasons JSON for every row of the model would dominate.
                 let statement = try db.cachedStatement(sql: "SELECT * FROM scores WHERE model_id = ? AND path = ?")
                 for path in matches {
-                    if let row = try Row.fetchOne(statement, arguments: [modelID, path]) {
-                        let track = try self.track(row)
+                    if let record = try ScoreRecord.fetchOne(statement, arguments: [modelID, path]) {
+                        let track = try self.track(record)
                         result[track.path] = track
                     }
                 }
@@ -119,31 +119,16 @@ public final class ScoreCache: Sendable {
         // A NaN similarity must not make a whole batch fail.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                       nan: "nan")
-        let reasons = try tracks.map { track in
+        let records = try tracks.map { track in
             do {
-                return String(decoding: try encoder.encode(track.reasons), as: UTF8.self)
+                return ScoreRecord(track, reasons: String(decoding: try encoder.encode(track.reasons), as: UTF8.self))
             } catch {
                 throw ScoreCacheError(sqliteCode: nil, databasePath: path,
                                       message: "cannot encode the reasons of \(track.path): \(error)")
             }
         }
         try write { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO scores (model_id, path, size, mtime_ns, title, artist, album, duration, norm, csi, score, fit,
-                    excerpt_count, reasons, scored_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(model_id, path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-                    title = excluded.title, artist = excluded.artist, album = excluded.album,
-                    duration = excluded.duration, norm = excluded.norm, csi = excluded.csi, score = excluded.score, fit = excluded.fit,
-                    excerpt_count = excluded.excerpt_count, reasons = excluded.reasons, scored_at = excluded.scored_at
-                """)
-            for (track, reasons) in zip(tracks, reasons) {
-                try statement.execute(arguments: [
-                    track.modelID, Data(track.path.bytes), track.size, track.modificationTimeNs, track.title,
-                    track.artist, track.album, track.duration, track.norm, track.csi, track.score, track.fit, track.excerptCount,
-                    reasons, track.scoredAt.timeIntervalSince1970,
-                ])
-            }
+            for record in records { try record.upsert(db) }
             try db.execute(sql: """
                 INSERT INTO scoring_state (key, value) VALUES ('latest_model_id', ?)
                 ON CONFLICT(key) DO UPDATE SET value = excluded.value
@@ -155,7 +140,7 @@ public final class ScoreCache: Sendable {
     public func ranked(modelID: String) throws -> [ScoredTrack] {
         try run {
             try pool.read { db in
-                try Row.fetchAll(db, sql: """
+                try ScoreRecord.fetchAll(db, sql: """
                     SELECT * FROM scores WHERE model_id = ?
                     ORDER BY fit IS NULL, fit DESC, score IS NULL, score DESC, path
                     """, arguments: [modelID]).map(self.track)
@@ -197,65 +182,55 @@ public final class ScoreCache: Sendable {
 
     // MARK: - Schema
 
-    /// Schema steps; step n (1-based) brings `scoring_schema.version` from n-1 to n. Append, never edit.
-    private static let migrations: [String] = [
-        """
-        CREATE TABLE scores (
-            model_id TEXT NOT NULL,
-            path BLOB NOT NULL,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            title TEXT,
-            artist TEXT,
-            album TEXT,
-            duration REAL,
-            -- NULL stands for NaN: SQLite stores a NaN REAL as NULL.
-            norm REAL,
-            csi REAL,
-            fit REAL,
-            excerpt_count INTEGER NOT NULL,
-            reasons TEXT NOT NULL,
-            scored_at REAL NOT NULL,
-            PRIMARY KEY (model_id, path)
-        );
-        CREATE TABLE scoring_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        """,
+    /// Append, never edit: a database remembers which of these it has had.
+    private static let migrations: SchemaMigrations = {
+        var migrations = SchemaMigrations(owner: "scores", legacy: legacySchema)
+        // Score schema 1 and 2 before migrations had names.
+        migrations.registerLegacyStep("v1-scores", sql: """
+            CREATE TABLE scores (
+                model_id TEXT NOT NULL,
+                path BLOB NOT NULL,
+                size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL,
+                title TEXT,
+                artist TEXT,
+                album TEXT,
+                duration REAL,
+                -- NULL stands for NaN: SQLite stores a NaN REAL as NULL.
+                norm REAL,
+                csi REAL,
+                fit REAL,
+                excerpt_count INTEGER NOT NULL,
+                reasons TEXT NOT NULL,
+                scored_at REAL NOT NULL,
+                PRIMARY KEY (model_id, path)
+            );
+            CREATE TABLE scoring_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """)
         // The ranked score: CSI's until models could rank by other scores.
-        """
-        ALTER TABLE scores ADD COLUMN score REAL;
-        UPDATE scores SET score = csi;
-        """,
-    ]
+        migrations.registerLegacyStep("v2-ranked-score", sql: """
+            ALTER TABLE scores ADD COLUMN score REAL;
+            UPDATE scores SET score = csi;
+            """)
+        return migrations
+    }()
 
-    private static func schemaVersion(_ db: Database) throws -> Int {
-        guard try db.tableExists("scoring_schema") else { return 0 }
-        return try Int.fetchOne(db, sql: "SELECT version FROM scoring_schema WHERE id = 1") ?? 0
-    }
-
-    private func migrate() throws {
-        // The version is read and raised under the write lock, so two processes opening a new database do not
-        // both run a step.
-        try write { db in
+    /// The score schema version before migrations had names: its own table, since `TrackCatalog` had the file's
+    /// `PRAGMA user_version`.
+    private static let legacySchema = SchemaMigrations.LegacyMarker(
+        name: "score schema",
+        read: { db in
+            guard try db.tableExists("scoring_schema") else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT version FROM scoring_schema WHERE id = 1") ?? 0
+        },
+        write: { db, version in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS scoring_schema (id INTEGER PRIMARY KEY CHECK (id = 1),
-                    version INTEGER NOT NULL)
-                """)
-            let version = try Self.schemaVersion(db)
-            guard version <= Self.migrations.count else {
-                throw ScoreCacheError(sqliteCode: nil, databasePath: self.path, message: """
-                    the scores were written by a newer tunescore (schema \(version), this one knows \
-                    \(Self.migrations.count)); update tunescore
-                    """)
-            }
-            for step in version..<Self.migrations.count {
-                try db.execute(sql: Self.migrations[step])
-            }
-            try db.execute(sql: """
+                    version INTEGER NOT NULL);
                 INSERT INTO scoring_schema (id, version) VALUES (1, ?)
                 ON CONFLICT(id) DO UPDATE SET version = excluded.version
-                """, arguments: [Self.migrations.count])
-        }
-    }
+                """, arguments: [version])
+        })
 
     // MARK: - Helpers
 
@@ -283,26 +258,73 @@ public final class ScoreCache: Sendable {
             throw ScoreCacheError(sqliteCode: error.resultCode.rawValue,
                                   extendedSQLiteCode: error.extendedResultCode.rawValue, databasePath: path,
                                   message: error.message ?? "\(error)")
+        } catch let error as NewerDatabaseError {
+            throw ScoreCacheError(sqliteCode: nil, databasePath: path, message: error.message)
         }
     }
 
-    private func track(_ row: Row) throws -> ScoredTrack {
-        let reasonsText: String = row["reasons"]
+    private func track(_ record: ScoreRecord) throws -> ScoredTrack {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                         nan: "nan")
-        let path = RawPath(bytes: [UInt8](row["path"] as Data))
+        let path = RawPath(bytes: [UInt8](record.path))
         let reasons: [ScoredTrack.Reason]
         do {
-            reasons = try decoder.decode([ScoredTrack.Reason].self, from: Data(reasonsText.utf8))
+            reasons = try decoder.decode([ScoredTrack.Reason].self, from: Data(record.reasons.utf8))
         } catch {
             throw ScoreCacheError(sqliteCode: nil, databasePath: self.path,
                                   message: "the reasons of \(path) are damaged: \(error)")
         }
-        return ScoredTrack(path: path, size: row["size"], modificationTimeNs: row["mtime_ns"], modelID: row["model_id"],
-                           title: row["title"], artist: row["artist"], album: row["album"], duration: row["duration"],
-                           norm: row["norm"] ?? .nan, csi: row["csi"] ?? .nan, score: row["score"] ?? .nan, fit: row["fit"] ?? .nan,
-                           excerptCount: row["excerpt_count"], reasons: reasons,
-                           scoredAt: Date(timeIntervalSince1970: row["scored_at"]))
+        return ScoredTrack(path: path, size: record.size, modificationTimeNs: record.modificationTimeNs,
+                           modelID: record.modelID, title: record.title, artist: record.artist, album: record.album,
+                           duration: record.duration, norm: record.norm ?? .nan, csi: record.csi ?? .nan,
+                           score: record.score ?? .nan, fit: record.fit ?? .nan, excerptCount: record.excerptCount,
+                           reasons: reasons, scoredAt: record.scoredAt)
+    }
+}
+
+/// A `scores` row as GRDB reads and writes it: the model and path are the key, `reasons` is JSON, and NaN scores
+/// are NULL (SQLite stores a NaN REAL as NULL anyway; saying so keeps decoding from failing on it).
+private struct ScoreRecord: Codable, FetchableRecord, PersistableRecord, SecondsSince1970Record {
+    static let databaseTableName = "scores"
+
+    var modelID: String
+    var path: Data
+    var size: Int64
+    var modificationTimeNs: Int64
+    var title: String?
+    var artist: String?
+    var album: String?
+    var duration: Double?
+    var norm: Double?
+    var csi: Double?
+    var score: Double?
+    var fit: Double?
+    var excerptCount: Int
+    var reasons: String
+    var scoredAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case modelID = "model_id", path, size, modificationTimeNs = "mtime_ns", title, artist, album, duration, norm,
+             csi, score, fit, excerptCount = "excerpt_count", reasons, scoredAt = "scored_at"
+    }
+
+    init(_ track: ScoredTrack, reasons: String) {
+        func stored(_ value: Double) -> Double? { value.isNaN ? nil : value }
+        modelID = track.modelID
+        path = Data(track.path.bytes)
+        size = track.size
+        modificationTimeNs = track.modificationTimeNs
+        title = track.title
+        artist = track.artist
+        album = track.album
+        duration = track.duration
+        norm = stored(track.norm)
+        csi = stored(track.csi)
+        score = stored(track.score)
+        fit = stored(track.fit)
+        excerptCount = track.excerptCount
+        self.reasons = reasons
+        scoredAt = track.scoredAt
     }
 }

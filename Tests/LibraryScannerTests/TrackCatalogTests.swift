@@ -22,13 +22,25 @@ final class TrackCatalogTests: FolderTestCase {
                        "/home/u/.local/share/tunescore/library.sqlite")
     }
 
-    func testSchemaVersionIsRecordedAndReopeningKeepsRows() throws {
+    func testMigrationsAreRecordedAndReopeningKeepsRows() throws {
         let catalog = try openCatalog()
-        XCTAssertEqual(try catalog.schemaVersion(), TrackCatalog.currentSchemaVersion)
+        XCTAssertEqual(try catalog.appliedMigrations(), TrackCatalog.migrationIdentifiers)
+        XCTAssertEqual(TrackCatalog.migrationIdentifiers.first, "catalog.v1-track")
         try catalog.save([track(Array("a.flac".utf8))])
         let reopened = try openCatalog()
-        XCTAssertEqual(try reopened.schemaVersion(), TrackCatalog.currentSchemaVersion)
-        XCTAssertEqual(try reopened.tracks().count, 1)
+        XCTAssertEqual(try reopened.appliedMigrations(), TrackCatalog.migrationIdentifiers)
+        XCTAssertEqual(try reopened.tracks(), [track(Array("a.flac".utf8))])
+    }
+
+    func testSavingAgainReplacesTheRowOfThatPath() throws {
+        let catalog = try openCatalog()
+        try catalog.save([track(Array("a.flac".utf8)), track(Array("b.flac".utf8))])
+        var changed = track(Array("a.flac".utf8), failure: "content error 3: truncated")
+        changed.size = 11
+        try catalog.save([changed])
+        XCTAssertEqual(try catalog.track(at: changed.path), changed)
+        XCTAssertEqual(try catalog.tracks(), [track(Array("b.flac".utf8))])
+        XCTAssertEqual(try catalog.failures().map(\.path), [changed.path])
     }
 
     func testRawPathsRoundTripAndFailuresAreSeparate() throws {

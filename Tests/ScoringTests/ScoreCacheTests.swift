@@ -31,7 +31,7 @@ final class ScoreCacheTests: XCTestCase {
 
     func testRoundTripKeepsEveryFieldAndRawPath() throws {
         let cache = try ScoreCache(path: databasePath)
-        XCTAssertEqual(try cache.schemaVersion(), ScoreCache.currentSchemaVersion)
+        XCTAssertEqual(try cache.appliedMigrations(), ScoreCache.migrationIdentifiers)
         var odd = track("x")
         odd.path = RawPath(bytes: Array("/music/".utf8) + [0xFF, 0x41, 0xC3])
         odd.title = nil
@@ -90,17 +90,18 @@ final class ScoreCacheTests: XCTestCase {
         XCTAssertEqual(try cache.latestModelID(), "m1")
     }
 
-    func testSharesTheFileWithTrackCatalogWithoutTouchingUserVersion() throws {
+    func testSharesTheFileWithTrackCatalogWithoutTouchingItsMigrations() throws {
         let catalog = try TrackCatalog(path: databasePath)
         let cache = try ScoreCache(path: databasePath)
         try cache.save([track("a.mp3")])
-        XCTAssertEqual(try catalog.schemaVersion(), TrackCatalog.currentSchemaVersion)
-        // Opened in the other order too: neither migration must see the other's tables as its own.
+        XCTAssertEqual(try catalog.appliedMigrations(), TrackCatalog.migrationIdentifiers)
+        // Opened in the other order too: neither must take the other's tables or migrations for its own (nor for
+        // a newer tunescore's).
         let secondPath = (databasePath as NSString).deletingLastPathComponent + "/second.sqlite"
         _ = try ScoreCache(path: secondPath)
         let secondCatalog = try TrackCatalog(path: secondPath)
-        XCTAssertEqual(try secondCatalog.schemaVersion(), TrackCatalog.currentSchemaVersion)
-        XCTAssertEqual(try ScoreCache(path: secondPath).schemaVersion(), ScoreCache.currentSchemaVersion)
+        XCTAssertEqual(try secondCatalog.appliedMigrations(), TrackCatalog.migrationIdentifiers)
+        XCTAssertEqual(try ScoreCache(path: secondPath).appliedMigrations(), ScoreCache.migrationIdentifiers)
     }
 
     func testThousandLookupsAreFast() throws {
@@ -137,6 +138,30 @@ final class ScoreCacheTests: XCTestCase {
         XCTAssertEqual(try cache.integrityCheck(), "ok")
     }
 
+    func testCatalogsAndCachesOpeningANewFileAtOnceAllGetIn() throws {
+        // Separate pools are separate SQLite connections: each migrates the new file as a separate process would,
+        // and GRDB's migrator reads what is applied before it takes the write lock.
+        let folder = (databasePath as NSString).deletingLastPathComponent
+        for round in 0..<8 {
+            let path = "\(folder)/new-\(round).sqlite"
+            let failures = FailureLog()
+            DispatchQueue.concurrentPerform(iterations: 4) { opener in
+                do {
+                    if opener.isMultiple(of: 2) {
+                        _ = try TrackCatalog(path: path)
+                    } else {
+                        _ = try ScoreCache(path: path)
+                    }
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+            XCTAssertEqual(failures.entries, [], "round \(round)")
+            XCTAssertEqual(try TrackCatalog(path: path).appliedMigrations(), TrackCatalog.migrationIdentifiers)
+            XCTAssertEqual(try ScoreCache(path: path).appliedMigrations(), ScoreCache.migrationIdentifiers)
+        }
+    }
+
     func testWaitsForAnotherProcessHoldingTheWriteLock() throws {
         guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
             throw XCTSkip("the sqlite3 command is not installed")
@@ -171,40 +196,39 @@ final class ScoreCacheTests: XCTestCase {
     }
 
     func testNewerSchemaIsRefusedRatherThanMisread() throws {
-        guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
-            throw XCTSkip("the sqlite3 command is not installed")
-        }
         _ = try ScoreCache(path: databasePath)
-        let process = try Process.run(sqlite3, arguments: [databasePath, "UPDATE scoring_schema SET version = 99"])
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        try LegacyDatabase.run("UPDATE scoring_schema SET version = 99", on: databasePath)
         XCTAssertThrowsError(try ScoreCache(path: databasePath)) { error in
             XCTAssertNil((error as? ScoreCacheError)?.sqliteCode)
             XCTAssertTrue("\(error)".contains("schema 99"), "\(error)")
         }
     }
 
-    func testADatabaseOfTheFirstSchemaMigratesAndRanksByCSI() throws {
-        guard let sqlite3 = ProcessLookup.executable(named: "sqlite3") else {
-            throw XCTSkip("the sqlite3 command is not installed")
+    func testALaterNamedMigrationIsRefusedWithWhatToDo() throws {
+        _ = try ScoreCache(path: databasePath)
+        try LegacyDatabase.run("INSERT INTO grdb_migrations (identifier) VALUES ('scores.v3-later')", on: databasePath)
+        XCTAssertThrowsError(try ScoreCache(path: databasePath)) { error in
+            let cacheError = error as? ScoreCacheError
+            XCTAssertNotNil(cacheError, "\(error)")
+            XCTAssertNil(cacheError?.sqliteCode)
+            XCTAssertEqual(cacheError?.databasePath, databasePath)
+            for part in ["newer tunescore", "'scores.v3-later'", "update tunescore", "--db"] {
+                XCTAssertTrue("\(error)".contains(part), "\(part) missing from: \(error)")
+            }
         }
+        // The scores' later migration is none of the catalog's business.
+        XCTAssertEqual(try TrackCatalog(path: databasePath).appliedMigrations(), TrackCatalog.migrationIdentifiers)
+    }
+
+    func testADatabaseOfTheFirstSchemaMigratesAndRanksByCSI() throws {
         // What tunescore wrote before the ranked score had a column of its own: schema 1, two rows.
-        try FileManager.default.createDirectory(atPath: (databasePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let schemaOne = """
-            CREATE TABLE scoring_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
-            INSERT INTO scoring_schema VALUES (1, 1);
-            CREATE TABLE scores (model_id TEXT NOT NULL, path BLOB NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-                title TEXT, artist TEXT, album TEXT, duration REAL, norm REAL, csi REAL, fit REAL, excerpt_count INTEGER NOT NULL,
-                reasons TEXT NOT NULL, scored_at REAL NOT NULL, PRIMARY KEY (model_id, path));
-            CREATE TABLE scoring_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        let rows = """
             INSERT INTO scores VALUES ('old', CAST('/music/a' AS BLOB), 1, 2, 'A', NULL, NULL, 3.0, 0.5, 1.5, 40, 4, '[]', 1700000000);
             INSERT INTO scores VALUES ('old', CAST('/music/b' AS BLOB), 1, 2, 'B', NULL, NULL, 3.0, 0.5, 2.5, 40, 4, '[]', 1700000000);
             """
-        let process = try Process.run(sqlite3, arguments: [databasePath, schemaOne])
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        try LegacyDatabase.run(LegacyDatabase.scores(version: 1) + rows, on: databasePath)
         let cache = try ScoreCache(path: databasePath)
-        XCTAssertEqual(try cache.schemaVersion(), 2)
+        XCTAssertEqual(try cache.appliedMigrations(), ["scores.v1-scores", "scores.v2-ranked-score"])
         let ranked = try cache.ranked(modelID: "old")
         XCTAssertEqual(ranked.map(\.title), ["B", "A"], "equal fits: the higher score first")
         XCTAssertEqual(ranked.map(\.score), [2.5, 1.5], "the old rows' ranked score is their CSI")
