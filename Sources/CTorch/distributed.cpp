@@ -240,18 +240,31 @@ ct_group *ct_group_create(const ct_group_spec *spec, ct_error *err) {
         // Ranks that train different configs would average gradients of different models: refuse before any step.
         const std::string hash = spec->config_hash ? spec->config_hash : "";
         group->store->set(config_key(group->rank), std::vector<uint8_t>(hash.begin(), hash.end()));
+        std::vector<std::string> hashes;
         for (int r = 0; r < group->world; ++r) {
-            std::vector<uint8_t> theirs;
             try {
-                theirs = group->store->get(config_key(r));
+                auto theirs = group->store->get(config_key(r));
+                hashes.emplace_back(theirs.begin(), theirs.end());
             } catch (const std::exception &e) {
-                throw status_error(CT_RENDEZVOUS, "rank " + std::to_string(r) + " did not join the group at " + where + " within " + seconds + " s");
+                throw status_error(CT_RENDEZVOUS, "rank " + std::to_string(r) + " did not join the group at " + where + " within " + seconds +
+                                                      " s: " + first_line(message_of(e)));
             }
-            std::string other(theirs.begin(), theirs.end());
-            if (other != hash)
-                throw status_error(CT_MISMATCH, "rank " + std::to_string(r) + "'s config differs from rank " + std::to_string(group->rank) +
-                                                    "'s (hash " + other + " vs " + hash + "): every rank must run the same config and --set overrides");
         }
+        // Rank 0 hosts the store: it stays until every rank has read every hash, so that all of them, not only the
+        // first to notice, report a mismatch as such.
+        group->store->add("tunescore/config-read", 1);
+        if (group->rank == 0) {
+            auto deadline = steady_clock::now() + group->timeout;
+            while (group->store->add("tunescore/config-read", 0) < group->world) {
+                if (steady_clock::now() > deadline)
+                    throw status_error(CT_RENDEZVOUS, "not every rank read the others' config hashes within " + seconds + " s");
+                std::this_thread::sleep_for(milliseconds(20));
+            }
+        }
+        for (int r = 0; r < group->world; ++r)
+            if (hashes[r] != hashes[0])
+                throw status_error(CT_MISMATCH, "rank " + std::to_string(r) + "'s config differs from rank 0's (hash " + hashes[r] + " vs " +
+                                                    hashes[0] + "): every rank must run the same config and --set overrides");
         auto options = c10d::ProcessGroupGloo::Options::create(group->timeout);
         options->devices.push_back(make_device(group->host));
         // One Gloo thread per rank: the collectives of a step run one after another, and the cores belong to training.

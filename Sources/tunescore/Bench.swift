@@ -27,13 +27,16 @@ extension Tunescore.Bench {
         var targetClass: Int?
 
         @OptionGroup var bench: TrainingBenchOptions
+        @OptionGroup var distributed: DistributedOptions
 
         func run() throws {
             var extra: [String: Any] = ["path_data": data, "dataset_name": "cifar10"]
             if let targetClass { extra["target_class"] = targetClass }
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 })
-            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config))
-            let report = try experiment.benchmark(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config))
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
+            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config), group: group)
+            let report = try experiment.benchmark(log: try TrainingLog.forRank(of: group, directory: config.effectiveLogDirectory, config: config))
             try printReport(report, json: bench.json)
         }
     }

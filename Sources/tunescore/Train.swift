@@ -35,6 +35,8 @@ extension Tunescore {
         @Flag(help: "Continue from last.pt in the checkpoint folder: epoch, optimiser and schedule.")
         var resume = false
 
+        @OptionGroup var distributed: DistributedOptions
+
         func validate() throws {
             if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
             if name.isEmpty { throw ValidationError("--name must not be empty") }
@@ -101,9 +103,12 @@ extension Tunescore {
 
         private func trainDataset() throws {
             let config = try options.load(purpose: .training, extra: epochOverride)
+            // After the config check: a config error is reported once, not by every rank.
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
             let data = try OneClassData.cifar10(config: config)
-            let log = try TrainingLog(directory: config.effectiveLogDirectory, config: config)
-            let experiment = OneClassExperiment(config: config, data: data)
+            let log = try TrainingLog.forRank(of: group, directory: config.effectiveLogDirectory, config: config)
+            let experiment = OneClassExperiment(config: config, data: data, group: group)
             let stopper = StopOnSignal()
             let (result, _) = try experiment.train(resume: resume, log: log) { stopper.stops($0) }
             if result.wasStopped {
@@ -112,6 +117,9 @@ extension Tunescore {
             }
             print("trained \(result.epochsCompleted) epochs in \(String(format: "%.1f", result.trainingSeconds)) s "
                 + "(\(String(format: "%.1f", result.itemsPerSecond)) items/s); best: \(result.bestCheckpoint.path)")
+            if let group {
+                print("rank \(group.rank) of worldSize \(group.worldSize): paramChecksum \(result.parameterChecksum)")
+            }
         }
     }
 }
