@@ -34,6 +34,11 @@ public struct OneClassReport: Codable, Sendable {
     public var rank = 0
     /// `CSINetwork.parameterChecksum` of the final parameters: equal on every rank of a group.
     public var paramChecksum = ""
+    /// Trainable scalars of the network: what every step's gradient all-reduce carries.
+    public var parameters = 0
+    /// In a group, seconds one all-reduce of `parameters` floats took after training (mean of 10): the communication
+    /// a step adds, measured on this group's transport.
+    public var allReduceSeconds: Double?
 }
 
 /// AUROCs of one evaluation; nil where a score is not computed or one class is missing.
@@ -139,6 +144,8 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
     /// `score_checkpoint` picks (`best.pt` by default).
     public func benchmark(log: TrainingLog) throws -> OneClassReport {
         let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
+        let parameters = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels)).parameterCount
+        let allReduce = try group?.allReduceSeconds(floats: parameters, repeats: 10)
         guard isLeader else {
             return OneClassReport(
                 dataset: config.datasetName.rawValue, targetClass: config.targetClass, className: data.className,
@@ -146,7 +153,7 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
                 testItems: data.test.count, trainingSeconds: result.trainingSeconds, trainingItemsPerSecond: result.itemsPerSecond,
                 dataWaitFraction: result.dataWaitFraction, evaluationSeconds: 0, threads: TorchRuntime.threads,
                 checkpoint: config.scoringCheckpoint(of: result).path, worldSize: result.worldSize, rank: result.rank,
-                paramChecksum: result.parameterChecksum)
+                paramChecksum: result.parameterChecksum, parameters: parameters, allReduceSeconds: allReduce)
         }
         let start = DispatchTime.now()
         let (network, _) = try Checkpoint.load(from: config.scoringCheckpoint(of: result))
@@ -161,7 +168,8 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, dataWaitFraction: result.dataWaitFraction, evaluationSeconds: evaluationSeconds,
             threads: TorchRuntime.threads, checkpoint: config.scoringCheckpoint(of: result).path,
-            worldSize: result.worldSize, rank: result.rank, paramChecksum: result.parameterChecksum)
+            worldSize: result.worldSize, rank: result.rank, paramChecksum: result.parameterChecksum, parameters: parameters,
+            allReduceSeconds: allReduce)
     }
 }
 

@@ -165,3 +165,24 @@ extension CSINetwork {
     /// FNV-1a over the bytes of every parameter, as 16 hex digits: equal on ranks whose parameters are identical.
     public var parameterChecksum: String { String(format: "%016llx", ct_model_parameter_checksum(handle)) }
 }
+
+/// What a rank other than 0 reports: it trains its shard of each step and leaves evaluation and every file to rank 0.
+public struct RankReport: Codable, Sendable {
+    public var worldSize: Int
+    public var rank: Int
+    /// Equal to rank 0's when the group trained in step.
+    public var paramChecksum: String
+    public var epochs: Int
+    public var trainingSeconds: Double
+    /// Items per second of the whole group (every rank's items), as rank 0 reports it too.
+    public var trainingItemsPerSecond: Double
+
+    public init(_ result: TrainingResult) {
+        worldSize = result.worldSize
+        rank = result.rank
+        paramChecksum = result.parameterChecksum
+        epochs = result.epochsCompleted
+        trainingSeconds = result.trainingSeconds
+        trainingItemsPerSecond = result.itemsPerSecond
+    }
+}

@@ -177,7 +177,16 @@ public final class Trainer {
             peak: settings.learningRate, totalSteps: settings.epochs * batchesPerEpoch,
             warmupSteps: Int((settings.warmupEpochs * Double(batchesPerEpoch)).rounded()),
             isConstant: !settings.usesCosineSchedule)
+        // Rank 0 may have had work of its own before training (describing tracks, measuring): wait for it.
+        try group?.barrier(timeout: Self.leaderWorkTimeout)
         var state = try resume ? resumedState() : RunState(modelID: UUID().uuidString)
+        if let group, resume {
+            // Every rank reads last.pt (a checkpoint folder the ranks share) for its optimiser state; they must agree.
+            let sums = try group.sum([Double(state.epoch), isLeader ? Double(state.epoch) : 0])
+            if sums[0] != sums[1] * Double(group.worldSize) {
+                throw DistributedError.startFailed("rank \(group.rank) resumes from epoch \(state.epoch) of \(lastCheckpoint.path), but not every rank found the epoch rank 0 did (\(Int(sums[1]))): the ranks must share one checkpoint folder")
+            }
+        }
         // Checkpoints are written at epoch ends, so the step follows from the epoch whatever world size wrote them.
         if resume { state.step = state.epoch * batchesPerEpoch }
         try group?.broadcast(network)

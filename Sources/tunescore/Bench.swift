@@ -73,6 +73,8 @@ extension Tunescore.Bench {
         @Option(help: "Give the model this many seeded outlier tracks as known dislikes (`train --disliked`); they leave the test set. The JSON's likedOnly is the score without them on the same tracks.")
         var dislikes = 0
 
+        @OptionGroup var distributed: DistributedOptions
+
         static let allStyles = "all"
 
         func validate() throws {
@@ -85,11 +87,20 @@ extension Tunescore.Bench {
             if repeats > 1 && (splits > 1 || liked == Self.allStyles) {
                 throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) or --liked all do not combine")
             }
+            if distributed.nproc != nil && (repeats > 1 || splits > 1 || liked == Self.allStyles) {
+                throw ValidationError("--nproc trains one run; it does not combine with --repeats, --splits or --liked all")
+            }
         }
 
         func run() throws {
             let extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
+            if group != nil && (repeats > 1 || splits > 1 || liked == Self.allStyles) {
+                printError("a distributed launch trains one run; it does not combine with --repeats, --splits or --liked all")
+                throw ExitCode(2)
+            }
             let styles = try MusicCollection.styles(in: RawPath(data))
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
             let load = try background.map { try BackgroundLoad($0) }
@@ -113,7 +124,12 @@ extension Tunescore.Bench {
                 throw ValidationError("no style '\(style)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
             }
             let split = self.split(liked: liked, styles: styles, config: config)
-            let experiment = MusicExperiment(config: config, split: split(config.seed), cache: pcm, label: self.liked)
+            var experiment = MusicExperiment(config: config, split: split(config.seed), cache: pcm, label: self.liked)
+            experiment.group = group
+            if let group, !group.isLeader {
+                try printReport(try experiment.trainAsFollower(resume: resume) { printError($0) }, json: bench.json)
+                return
+            }
             if repeats > 1 || splits > 1 {
                 let series = MusicSeries(experiment: experiment, runs: max(repeats, splits), resplit: splits > 1 ? split : nil)
                 try printReport(try series.run { printError($0) }, json: bench.json)

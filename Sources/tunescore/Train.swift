@@ -63,6 +63,8 @@ extension Tunescore {
             let config = try options.load(purpose: .training, extra: epochOverride.merging(["dataset_name": "custom", "log_dir": folder.path,
                                                                                           "path_data": RawPath(liked[0]).absolute.displayString]) { $1 },
                                           defaults: RunConfig.musicPreset())
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
             let catalog = try library.openCatalog()
             let bar = ProgressBar()
             let (tracks, summary) = try MusicCollection.scanned(liked.map(RawPath.init), catalog: catalog, progress: bar.update)
@@ -79,7 +81,13 @@ extension Tunescore {
                 dislikedTracks = found
             }
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let training = TasteTraining(config: config, tracks: tracks, disliked: dislikedTracks, cache: pcm, folder: folder)
+            var training = TasteTraining(config: config, tracks: tracks, disliked: dislikedTracks, cache: pcm, folder: folder)
+            training.group = group
+            if let group, !group.isLeader {
+                let report = try training.trainAsFollower(resume: resume) { printError($0) }
+                print("rank \(report.rank) of worldSize \(report.worldSize): paramChecksum \(report.paramChecksum)")
+                return
+            }
             let stopper = StopOnSignal()
             let outcome: TasteTraining.Outcome
             do {
@@ -99,6 +107,9 @@ extension Tunescore {
                     + "; fit calibrated on \(outcome.profile.calibrationSource)")
             }
             print("saved in \(folder.path); next: tunescore score FOLDER --model \(name)")
+            if let group, let result = outcome.result {
+                print("rank \(group.rank) of worldSize \(group.worldSize): paramChecksum \(result.parameterChecksum)")
+            }
         }
 
         private func trainDataset() throws {
