@@ -21,6 +21,9 @@ public enum LocalRanks {
             throw DistributedError.invalidLaunch("--nproc starts its own ranks, but \(set) is already set: launch with one or the other")
         }
         let port = try freePort()
+        // Ctrl-C reaches every rank (one process group on the terminal); each stops at an epoch's end, so this waits.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var ranks: [Process] = []
         for rank in 0..<count {

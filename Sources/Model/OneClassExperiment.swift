@@ -145,6 +145,8 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
     public func benchmark(log: TrainingLog) throws -> OneClassReport {
         let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
         let parameters = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels)).parameterCount
+        // Rank 0 measured model-only steps after training alone; the others wait for it.
+        try group?.barrier(timeout: Trainer.leaderWorkTimeout)
         let allReduce = try group?.allReduceSeconds(floats: parameters, repeats: 10)
         guard isLeader else {
             return OneClassReport(

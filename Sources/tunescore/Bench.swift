@@ -7,7 +7,7 @@ extension Tunescore {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measures speed and accuracy; prints JSON with --json.",
-            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchScan.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self]
+            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchScan.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self, AllReduce.self]
         )
     }
 }
@@ -152,6 +152,34 @@ extension Tunescore.Bench {
                 MusicSplit.heldOut(liked: likedTracks, others: others, trainFraction: 0.7, validationFraction: validationFraction,
                                    seed: UInt64(seed)).withDislikes(dislikes, seed: UInt64(seed))
             }
+        }
+    }
+
+    struct AllReduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "allreduce",
+            abstract: "Seconds one gradient all-reduce of each size takes on a data-parallel group (c10d, Gloo).",
+            discussion: "Needs a group: --nproc N here, or torchrun's RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT on each rank.")
+
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("Message sizes in floats (a model's parameter count).", valueName: "n"))
+        var floats: [Int] = [1_000_000, 11_200_000]
+
+        @Option(help: "All-reduces timed per size, after one warm-up.")
+        var repeats = 10
+
+        @OptionGroup var distributed: DistributedOptions
+
+        func validate() throws {
+            guard !floats.isEmpty, floats.allSatisfy({ $0 > 0 }), repeats > 0 else { throw ValidationError("--floats and --repeats must be positive") }
+        }
+
+        func run() throws {
+            try distributed.launchRanksIfAsked()
+            guard let group = try distributed.join(configJSON: "bench allreduce \(floats) \(repeats)") else {
+                printError("bench allreduce needs a group: --nproc N, or RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT")
+                throw ExitCode(2)
+            }
+            try printReport(try AllReduceBenchmark.run(group: group, floats: floats, repeats: repeats), json: true)
         }
     }
 

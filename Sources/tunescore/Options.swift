@@ -58,8 +58,13 @@ struct DistributedOptions: ParsableArguments {
 
     /// Joins the group the environment describes (nil: train alone); a launch or start problem exits with status 2.
     func join(config: RunConfig) throws -> ProcessGroup? {
+        try join(configJSON: config.json())
+    }
+
+    /// Joins the group the environment describes, the ranks comparing a hash of `configJSON`.
+    func join(configJSON: String) throws -> ProcessGroup? {
         do {
-            return try ProcessGroup.join(configJSON: config.json())
+            return try ProcessGroup.join(configJSON: configJSON)
         } catch {
             printError("\(error)")
             throw ExitCode(2)

@@ -185,6 +185,40 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(box.networks[0].parameterChecksum, box.networks[1].parameterChecksum)
     }
 
+    func testATwoRankRunResumesAloneAndAloneRunResumesOnTwoRanks() throws {
+        let port = try freePort(), folder = self.folder!
+        let source = SyntheticSource(count: 12)
+        // Epoch 1 on two ranks (2 steps of 2 x 3 items).
+        TorchRuntime.seed(5)
+        let pair = NetworkBox([try CSINetwork(spec: tinySpec()), try CSINetwork(spec: tinySpec())])
+        let first = ranks(2) { rank -> TrainingResult in
+            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
+                                         configHash: "same", timeout: 30)
+            return try Trainer(network: pair.networks[rank], settings: Self.settings(batchSize: 3, epochs: 1, checkpoints: folder),
+                               configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none, resume: false) { _ in }
+        }
+        XCTAssertEqual(try first.map { try $0.get().steps }, [2, 2])
+        // Epoch 2 alone: 4 steps of 3 items, counted on from epoch 1's end.
+        let alone = try Trainer(network: try CSINetwork(spec: tinySpec()), settings: Self.settings(batchSize: 3, epochs: 2, checkpoints: folder),
+                                configJSON: "{}").run(train: source, validation: Optional<SyntheticSource>.none, resume: true) { _ in }
+        XCTAssertEqual(alone.epochsCompleted, 2)
+        XCTAssertEqual(alone.steps, 8, "the step follows from the epoch at the new world size: 2 epochs x 4 steps")
+        // Epoch 3 on two ranks again, both from the same last.pt.
+        let port2 = try freePort()
+        let again = NetworkBox([try CSINetwork(spec: tinySpec()), try CSINetwork(spec: tinySpec())])
+        let third = ranks(2) { rank -> TrainingResult in
+            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port2),
+                                         configHash: "same", timeout: 30)
+            return try Trainer(network: again.networks[rank], settings: Self.settings(batchSize: 3, epochs: 3, checkpoints: folder),
+                               configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none, resume: true) { _ in }
+        }
+        let results = try third.map { try $0.get() }
+        XCTAssertEqual(results.map(\.epochsCompleted), [3, 3])
+        XCTAssertEqual(results.map(\.steps), [6, 6], "3 epochs x 2 steps of 2 x 3 items")
+        XCTAssertEqual(results[0].parameterChecksum, results[1].parameterChecksum)
+        XCTAssertEqual(results[0].modelID, alone.modelID, "the same run, continued")
+    }
+
     func testRanksWithDifferentConfigsAreRefusedAtStart() throws {
         let port = try freePort()
         let results = ranks(2) { rank -> ProcessGroup in
