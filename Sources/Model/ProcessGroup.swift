@@ -3,8 +3,11 @@ import Foundation
 
 /// Where a rank meets the others: the variables torchrun (and Slurm wrappers, Kubernetes operators) set.
 public struct Rendezvous: Equatable, Sendable {
+    /// This process's rank, 0 to `worldSize - 1` (RANK).
     public var rank: Int
+    /// Ranks in the group (WORLD_SIZE).
     public var worldSize: Int
+    /// Where rank 0 hosts the store (MASTER_ADDR, MASTER_PORT).
     public var masterAddress: String
     public var masterPort: Int
     /// The rank's index on its own machine (torchrun's LOCAL_RANK); informational on a CPU build.
@@ -77,7 +80,9 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable, Sendabl
 /// when it falls silent.
 public final class ProcessGroup: @unchecked Sendable {
     let handle: OpaquePointer
+    /// This process's rank in the group.
     public let rank: Int
+    /// Ranks in the group.
     public let worldSize: Int
 
     /// Seconds a collective (or the rendezvous) may wait for a silent rank: `TUNESCORE_DIST_TIMEOUT`, else 60, so a
@@ -190,7 +195,9 @@ public struct RankReport: Codable, Sendable {
 /// What one all-reduce costs on a group's transport, for several message sizes: the communication a data-parallel step
 /// adds for a model of that many parameters.
 public struct AllReduceBenchmark: Codable, Sendable {
+    /// One message size's cost.
     public struct Row: Codable, Sendable {
+        /// Floats in the message (a model's parameter count), and their megabytes.
         public var floats: Int
         public var megabytes: Double
         /// Mean seconds of one all-reduce (after one warm-up).
@@ -199,8 +206,10 @@ public struct AllReduceBenchmark: Codable, Sendable {
         public var gigabytesPerSecond: Double
     }
 
+    /// The group that measured, and which rank reports.
     public var worldSize: Int
     public var rank: Int
+    /// One row per message size, in the order asked.
     public var rows: [Row]
 
     /// Times `repeats` all-reduces of each size in `floats` on `group` (every rank must call it with the same sizes).

@@ -469,12 +469,16 @@ public struct EpochPlan: Sendable {
         public var gradientWeight: Double
     }
 
+    /// Items in the epoch, and each rank's batch size.
     public let count: Int
     public let batchSize: Int
+    /// The shuffle's seed (with the epoch).
     public let seed: UInt64
+    /// This rank, and the ranks that share each global batch.
     public let rank: Int
     public let worldSize: Int
 
+    /// A plan for `rank` of `worldSize` (alone: rank 0 of 1).
     public init(count: Int, batchSize: Int, seed: UInt64, rank: Int = 0, worldSize: Int = 1) {
         precondition(count >= 0 && batchSize > 0 && worldSize > 0 && (0..<worldSize).contains(rank))
         self.count = count

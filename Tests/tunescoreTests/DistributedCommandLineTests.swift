@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Data-parallel training through the binary, ranks launched as torchrun launches them (or by `--nproc`), on
@@ -66,6 +67,27 @@ extension CommandLineTests {
         XCTAssertNotNil(first, run.output)
         XCTAssertEqual(first, second, run.errors)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("log/best.pt").path), "rank 0 writes the checkpoints")
+    }
+
+    func testTrainLikedOnTwoRanksWritesOneModelAndBothRanksEndAlike() throws {
+        let liked = folder.appendingPathComponent("liked")
+        try FileManager.default.createDirectory(at: liked, withIntermediateDirectories: true)
+        for i in 0..<5 {
+            try WAVFile.write(channels: [WAVFile.tone(300 + 37 * Double(i), seconds: 3, sampleRate: 22050)], sampleRate: 22050,
+                              to: liked.appendingPathComponent("tone-\(i).wav").path)
+        }
+        let run = try self.run(["train", "--liked", "liked", "--name", "tones", "--db", "library.sqlite", "--set", "taste_score=blend",
+                                "--set", "epochs=1", "--set", "excerpts_per_track=2", "--set", "epoch_items=0", "--set", "batchsize=2",
+                                "--set", "eval_samples=1", "--set", "max_excerpts_per_track=2", "--nproc", "2"])
+        XCTAssertEqual(run.status, 0, run.errors)
+        XCTAssertTrue(run.output.contains("model 'tones'"), run.output)
+        let line = { (text: String, rank: Int) in
+            text.split(separator: "\n").first { $0.hasPrefix("rank \(rank) of worldSize 2: paramChecksum ") }.map { String($0.split(separator: " ").last!) }
+        }
+        XCTAssertNotNil(line(run.output, 0), run.output)
+        XCTAssertEqual(line(run.output, 0), line(run.errors, 1), run.errors)
+        let model = folder.appendingPathComponent("data/tunescore/models/tones")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: model.appendingPathComponent("profile.json").path), "rank 0 writes the profile")
     }
 
     func testAKilledRankMakesItsPeerExitNonZeroNamingIt() throws {
