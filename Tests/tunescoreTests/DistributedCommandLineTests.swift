@@ -90,6 +90,32 @@ extension CommandLineTests {
         XCTAssertTrue(FileManager.default.fileExists(atPath: model.appendingPathComponent("profile.json").path), "rank 0 writes the profile")
     }
 
+    func testBenchGenresOnTwoRanksReportsOneChecksumFromEachRank() throws {
+        for (style, base) in [("low", 200.0), ("high", 900.0)] {
+            let dir = folder.appendingPathComponent("styles/\(style)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for i in 0..<6 {
+                try WAVFile.write(channels: [WAVFile.tone(base + 37 * Double(i), seconds: 3, sampleRate: 22050)], sampleRate: 22050,
+                                  to: dir.appendingPathComponent("\(style)-\(i).wav").path)
+            }
+        }
+        let run = try self.run(["bench", "genres", "--data", "styles", "--liked", "low", "--json", "--nproc", "2", "--set", "taste_score=blend",
+                                "--set", "epochs=1", "--set", "excerpts_per_track=2", "--set", "epoch_items=0", "--set", "batchsize=2",
+                                "--set", "eval_samples=1", "--set", "max_excerpts_per_track=2", "--set", "log_dir=genres-log"])
+        XCTAssertEqual(run.status, 0, run.errors)
+        // Rank 0's full report on standard output, rank 1's RankReport as a JSON line on standard error.
+        let leader = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        let follower = try run.errors.split(separator: "\n").first { $0.hasPrefix("{") }
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? nil
+        XCTAssertEqual(leader?["worldSize"] as? Int, 2, run.output)
+        XCTAssertEqual(follower?["worldSize"] as? Int, 2, run.errors)
+        XCTAssertEqual(follower?["rank"] as? Int, 1)
+        XCTAssertNotNil(leader?["overall"], "rank 0 evaluates")
+        let checksum = leader?["paramChecksum"] as? String
+        XCTAssertNotNil(checksum)
+        XCTAssertEqual(checksum, follower?["paramChecksum"] as? String)
+    }
+
     func testAKilledRankMakesItsPeerExitNonZeroNamingIt() throws {
         let data = try writeTinyCIFAR(), port = port()
         let logDir = folder.appendingPathComponent("log")
