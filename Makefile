@@ -5,7 +5,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 export OMP_WAIT_POLICY := PASSIVE
 
 DEBS := pkg-config libtorch-dev libtagc0-dev libmpg123-dev libsndfile1-dev libavformat-dev libavcodec-dev libfftw3-dev libsoxr-dev \
-        libsox-dev libpng-dev libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev
+        libsox-dev libpng-dev libopenblas0-openmp libtcmalloc-minimal4 libsqlite3-dev libgloo-dev
 # Only the tests need these: chromium renders the HTML report headless, sqlite3 is a second process
 # holding the score database's write lock, ffmpeg writes the M4A/WMA/WebM/... fixtures, strace counts the files
 # a rescan opens.

@@ -70,6 +70,9 @@ public struct MusicReport: Codable, Sendable {
     public var scoringSeconds: Double
     public var threads: Int
     public var checkpoint: String?
+    /// Ranks that trained the network together (1 alone) and `CSINetwork.parameterChecksum` of its final parameters.
+    public var worldSize = 1
+    public var paramChecksum: String?
 }
 
 /// Trains a CSI model on music tracks and measures how well it tells held-out in-class tracks from others.
@@ -78,6 +81,8 @@ public struct MusicExperiment: Sendable {
     public let split: MusicSplit
     public let cache: PCMCache
     public let label: String
+    /// The data-parallel group the network trains in; nil trains alone. Rank 0 runs `run`, the others `trainAsFollower`.
+    public var group: ProcessGroup?
 
     public init(config: RunConfig, split: MusicSplit, cache: PCMCache, label: String) {
         self.config = config
@@ -94,9 +99,7 @@ public struct MusicExperiment: Sendable {
         say("decoding \(split.train.count + split.validation.count + split.test.count) tracks (cached after the first run)")
         let decodeStart = DispatchTime.now()
         let test = MusicCollection.decode(split.test, cache: cache, threads: threads)
-        let training = TasteTraining(config: config, tracks: split.train + split.validation, disliked: split.disliked,
-                                     validation: Set(split.validation), cache: cache,
-                                     folder: URL(fileURLWithPath: config.effectiveCheckpointDirectory))
+        let training = self.training
         let liked = MusicCollection.decode(training.tracks, cache: cache, threads: threads)
         let disliked = MusicCollection.decode(split.disliked, cache: cache, threads: threads)
         let decodeSeconds = seconds(since: decodeStart)
@@ -159,7 +162,22 @@ public struct MusicExperiment: Sendable {
             trainingItemsPerSecond: result?.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: result.flatMap { r in modelOnly.map { r.itemsPerSecond / $0 } }, dataWaitFraction: result?.dataWaitFraction,
             scoringSeconds: network?.scoringSeconds ?? 0, threads: TorchRuntime.threads,
-            checkpoint: result.map { config.scoringCheckpoint(of: $0).path })
+            checkpoint: result.map { config.scoringCheckpoint(of: $0).path }, worldSize: result?.worldSize ?? 1,
+            paramChecksum: result?.parameterChecksum)
+    }
+
+    /// The taste training of the liked split, in this experiment's group.
+    private var training: TasteTraining {
+        var training = TasteTraining(config: config, tracks: split.train + split.validation, disliked: split.disliked,
+                                     validation: Set(split.validation), cache: cache,
+                                     folder: URL(fileURLWithPath: config.effectiveCheckpointDirectory))
+        training.group = group
+        return training
+    }
+
+    /// A rank other than 0 of `group`: trains its shard of the network alongside rank 0, which alone scores and reports.
+    public func trainAsFollower(resume: Bool = false, say: @Sendable (String) -> Void) throws -> RankReport {
+        try training.trainAsFollower(resume: resume, say: say)
     }
 
     /// What training a network and scoring the test tracks with it gave.

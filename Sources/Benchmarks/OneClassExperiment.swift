@@ -30,6 +30,16 @@ public struct OneClassReport: Codable, Sendable {
     public var evaluationSeconds: Double
     public var threads: Int
     public var checkpoint: String
+    /// Ranks that trained together (1 alone) and this one's rank; only rank 0 evaluates (the others' AUROCs are nil).
+    public var worldSize = 1
+    public var rank = 0
+    /// `CSINetwork.parameterChecksum` of the final parameters: equal on every rank of a group.
+    public var paramChecksum = ""
+    /// Trainable scalars of the network: what every step's gradient all-reduce carries.
+    public var parameters = 0
+    /// In a group, seconds one all-reduce of `parameters` floats took after training (mean of 10): the communication
+    /// a step adds, measured on this group's transport.
+    public var allReduceSeconds: Double?
 }
 
 /// AUROCs of one evaluation; nil where a score is not computed or one class is missing.
@@ -78,11 +88,16 @@ extension OneClassData where Source == ImageSource {
 public struct OneClassExperiment<Source: TrainingSource>: Sendable {
     public let config: RunConfig
     public let data: OneClassData<Source>
+    /// The data-parallel group this rank trains in; nil trains alone.
+    public let group: ProcessGroup?
 
-    public init(config: RunConfig, data: OneClassData<Source>) {
+    public init(config: RunConfig, data: OneClassData<Source>, group: ProcessGroup? = nil) {
         self.config = config
         self.data = data
+        self.group = group
     }
+
+    private var isLeader: Bool { group?.isLeader ?? true }
 
     /// The AUROCs of `network` on the test items: both scores, and CSI's two terms apart.
     public func aurocs(of network: CSINetwork) throws -> ScoreAUROCs {
@@ -100,9 +115,9 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
                       trainer hook: ((Trainer) -> Void)? = nil) throws -> (TrainingResult, Double?) {
         TorchRuntime.seed(UInt64(config.seed))
         let network = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels))
-        let trainer = try Trainer(network: network, settings: config.trainingSettings, configJSON: config.json())
+        let trainer = try Trainer(network: network, settings: config.trainingSettings, configJSON: config.json(), group: group)
         hook?(trainer)
-        let probe = measureModelOnly ? try ModelOnlyProbe(spec: network.spec, settings: config.trainingSettings) : nil
+        let probe = measureModelOnly && isLeader ? try ModelOnlyProbe(spec: network.spec, settings: config.trainingSettings) : nil
         if let probe {
             log.note(String(format: "model-only step throughput before training: %.1f items/s", try probe.measure(source: data.train, steps: 20)))
         }
@@ -123,6 +138,19 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
     /// `score_checkpoint` picks (`best.pt` by default).
     public func benchmark(log: TrainingLog) throws -> OneClassReport {
         let (result, modelOnly) = try train(resume: false, log: log, measureModelOnly: true, evaluateDuringTraining: false)
+        let parameters = try CSINetwork(spec: config.networkSpec(channels: data.train.shape.channels)).parameterCount
+        // Rank 0 measured model-only steps after training alone; the others wait for it.
+        try group?.barrier(timeout: Trainer.leaderWorkTimeout)
+        let allReduce = try group?.allReduceSeconds(floats: parameters, repeats: 10)
+        guard isLeader else {
+            return OneClassReport(
+                dataset: config.datasetName.rawValue, targetClass: config.targetClass, className: data.className,
+                epochs: result.epochsCompleted, trainItems: data.train.count, validationItems: data.validation.count,
+                testItems: data.test.count, trainingSeconds: result.trainingSeconds, trainingItemsPerSecond: result.itemsPerSecond,
+                dataWaitFraction: result.dataWaitFraction, evaluationSeconds: 0, threads: TorchRuntime.threads,
+                checkpoint: config.scoringCheckpoint(of: result).path, worldSize: result.worldSize, rank: result.rank,
+                paramChecksum: result.parameterChecksum, parameters: parameters, allReduceSeconds: allReduce)
+        }
         let start = DispatchTime.now()
         let (network, _) = try Checkpoint.load(from: config.scoringCheckpoint(of: result))
         let aurocs = try aurocs(of: network)
@@ -135,7 +163,9 @@ public struct OneClassExperiment<Source: TrainingSource>: Sendable {
             aurocSimilarity: aurocs.similarity, aurocShift: aurocs.shift, trainingSeconds: result.trainingSeconds,
             trainingItemsPerSecond: result.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: modelOnly.map { result.itemsPerSecond / $0 }, dataWaitFraction: result.dataWaitFraction, evaluationSeconds: evaluationSeconds,
-            threads: TorchRuntime.threads, checkpoint: config.scoringCheckpoint(of: result).path)
+            threads: TorchRuntime.threads, checkpoint: config.scoringCheckpoint(of: result).path,
+            worldSize: result.worldSize, rank: result.rank, paramChecksum: result.parameterChecksum, parameters: parameters,
+            allReduceSeconds: allReduce)
     }
 }
 

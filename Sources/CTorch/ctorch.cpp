@@ -8,15 +8,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "networks.hpp"
+#include "internal.hpp"
 
 using ctorch::CSINet;
-
-struct ct_model {
-    CSINet net{nullptr};
-    int64_t num_shifts = 0;
-    int64_t num_classes = 0;
-};
 
 struct ct_optimizer {
     std::unique_ptr<torch::optim::Optimizer> impl;
@@ -27,44 +21,9 @@ struct ct_optimizer {
 
 namespace {
 
-struct status_error : std::runtime_error {
-    status_error(int code, const std::string &what) : std::runtime_error(what), code(code) {}
-    int code;
-};
-
-void fill(ct_error *err, int code, const char *message) {
-    if (!err) return;
-    err->code = code;
-    std::snprintf(err->message, sizeof(err->message), "%s", message);
-}
-
-template <typename F>
-int guarded(ct_error *err, F &&body) {
-    try {
-        body();
-        if (err) { err->code = CT_OK; err->message[0] = 0; }
-        return CT_OK;
-    } catch (const status_error &e) {
-        fill(err, e.code, e.what());
-        return e.code;
-    } catch (const std::invalid_argument &e) {
-        fill(err, CT_INVALID_ARGUMENT, e.what());
-        return CT_INVALID_ARGUMENT;
-    } catch (const c10::Error &e) {
-        fill(err, CT_ERROR, e.what_without_backtrace());
-        return CT_ERROR;
-    } catch (const std::exception &e) {
-        fill(err, CT_ERROR, e.what());
-        return CT_ERROR;
-    } catch (...) {
-        fill(err, CT_ERROR, "unknown C++ exception");
-        return CT_ERROR;
-    }
-}
-
-void require(bool condition, const std::string &message) {
-    if (!condition) throw std::invalid_argument(message);
-}
+using ctorch::guarded;
+using ctorch::require;
+using ctorch::status_error;
 
 torch::Tensor wrap_input(const float *input, int64_t n, int64_t c, int64_t h, int64_t w) {
     require(input != nullptr && n > 0 && c > 0 && h > 0 && w > 0, "input must be a non-empty n x c x h x w array");
@@ -311,14 +270,25 @@ void ct_optimizer_set_lr(ct_optimizer *opt, double lr) {
 
 int ct_train_step(ct_model *model, ct_optimizer *opt, const float *input, int64_t n, int64_t c, int64_t h,
                   int64_t w, const int64_t *shift_labels, const int64_t *class_labels,
-                  const ct_loss_config *loss, ct_losses *out, ct_error *err) {
+                  const ct_loss_config *loss, ct_group *group, double grad_weight, ct_losses *out, ct_error *err) {
     return guarded(err, [&] {
         require(model != nullptr && opt != nullptr, "model or optimizer is missing");
         model->net->train();
         opt->impl->zero_grad();
-        auto total = csi_loss(model, wrap_input(input, n, c, h, w), shift_labels, class_labels, loss, out);
-        if (!std::isfinite(total.item<double>())) throw status_error(CT_ERROR, "loss is not finite (learning rate too high?)");
+        ct_losses local{};
+        auto total = csi_loss(model, wrap_input(input, n, c, h, w), shift_labels, class_labels, loss, &local);
+        bool finite = std::isfinite(total.item<double>());
+        // A rank alone with a bad loss must not leave the others waiting in the all-reduce: every rank
+        // learns of it through the same message and all of them stop.
+        if (!finite && !group) throw status_error(CT_ERROR, "loss is not finite (learning rate too high?)");
         total.backward();
+        if (group) {
+            double values[6] = {local.total, local.sim, local.shift, local.cls, local.norm, finite ? 0.0 : 1.0};
+            ctorch::allreduce_gradients(group, model, grad_weight, 0, values, 6);
+            if (values[5] > 0) throw status_error(CT_ERROR, "loss is not finite on a rank (learning rate too high?)");
+            local = ct_losses{values[0], values[1], values[2], values[3], values[4]};
+        }
+        if (out) *out = local;
         if (opt->kind == CT_OPT_LARS) apply_lars(opt);
         opt->impl->step();
     });

@@ -5,7 +5,7 @@ import Foundation
 public struct TorchError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure it was.
     public enum Code: Int32, Sendable {
-        case engine = 1, invalidArgument = 2, io = 3, mismatch = 4
+        case engine = 1, invalidArgument = 2, io = 3, mismatch = 4, peerLost = 5, rendezvous = 6
     }
     public let code: Code
     public let message: String
@@ -179,9 +179,17 @@ public final class CSINetwork: @unchecked Sendable {
     }
 
     /// One optimisation step on `batch`; returns its losses.
-    public func trainStep(_ batch: TrainingBatch, optimizer: Optimizer, loss: LossWeights) throws -> LossValues {
-        try runLoss(batch, loss: loss) { x, n, c, h, w, s, k, cfg, out, err in
-            ct_train_step(handle, optimizer.handle, x, n, c, h, w, s, k, cfg, out, err)
+    ///
+    /// With a `group`, the gradients are averaged over its ranks before the update, each rank's weighted by
+    /// `gradientWeight` (its items over the mean items per rank), and the losses returned are the ranks' weighted mean.
+    public func trainStep(_ batch: TrainingBatch, optimizer: Optimizer, loss: LossWeights, group: ProcessGroup? = nil,
+                          gradientWeight: Double = 1) throws -> LossValues {
+        do {
+            return try runLoss(batch, loss: loss) { x, n, c, h, w, s, k, cfg, out, err in
+                ct_train_step(handle, optimizer.handle, x, n, c, h, w, s, k, cfg, group?.handle, gradientWeight, out, err)
+            }
+        } catch let error as TorchError where error.code == .peerLost {
+            throw DistributedError.peerLost(error.message)
         }
     }
 

@@ -111,6 +111,11 @@ public struct TrainingResult: Sendable {
     public var modelID: String
     /// True when `requestStop()` ended the run early; `last.pt` then holds the last finished epoch.
     public var wasStopped: Bool
+    /// Ranks that trained together (1 alone), and this one's rank.
+    public var worldSize = 1
+    public var rank = 0
+    /// `CSINetwork.parameterChecksum` of the final parameters: equal on every rank of a group.
+    public var parameterChecksum = ""
 }
 
 /// CSI's training loop: shift-major batches prepared one step ahead on other threads, the one-cycle
@@ -120,12 +125,20 @@ public final class Trainer {
     public let settings: TrainingSettings
     let optimizer: Optimizer
     let configJSON: String
+    /// The data-parallel group this rank trains in; nil trains alone.
+    public let group: ProcessGroup?
     private let stopLock = NSLock()
     private var stopRequested = false
 
     /// Creates a trainer for `network`; `configJSON` (the effective config) is stored in every checkpoint.
-    public init(network: CSINetwork, settings: TrainingSettings, configJSON: String) throws {
+    ///
+    /// With a `group`, the ranks train one model data-parallel: rank 0's parameters are broadcast at the start, each
+    /// rank trains on its own shard of every global batch of `batchSize x worldSize` items (`EpochPlan`) and the
+    /// gradients are averaged every step. BatchNorm statistics stay local to each rank. Only rank 0 computes the
+    /// validation loss, writes checkpoints, runs `evaluate` and reports events to `observe`.
+    public init(network: CSINetwork, settings: TrainingSettings, configJSON: String, group: ProcessGroup? = nil) throws {
         precondition(settings.batchSize > 0 && settings.epochs >= 0 && (1...4).contains(settings.shifts))
+        self.group = group
         self.network = network
         self.settings = settings
         self.configJSON = configJSON
@@ -148,15 +161,35 @@ public final class Trainer {
     public func run<Train: TrainingSource, Validation: TrainingSource>(
         train: Train, validation: Validation?, resume: Bool,
         evaluate: ((CSINetwork, Int) throws -> [String: Double])? = nil,
-        observe: (TrainingEvent) -> Void
+        observe report: (TrainingEvent) -> Void
     ) throws -> TrainingResult {
         precondition(train.count > 0, "no training items")
-        let batchesPerEpoch = (train.count + settings.batchSize - 1) / settings.batchSize
+        let plan = EpochPlan(count: train.count, batchSize: settings.batchSize, seed: settings.seed,
+                             rank: group?.rank ?? 0, worldSize: group?.worldSize ?? 1)
+        let batchesPerEpoch = plan.batchesPerEpoch
+        guard batchesPerEpoch > 0 else {
+            throw TorchError(code: .invalidArgument, message: "\(train.count) training items cannot give each of \(plan.worldSize) ranks one")
+        }
+        let isLeader = group?.isLeader ?? true
+        // Events are rank 0's alone: it writes the logs.
+        func observe(_ event: TrainingEvent) { if isLeader { report(event) } }
         let schedule = LearningRateSchedule(
             peak: settings.learningRate, totalSteps: settings.epochs * batchesPerEpoch,
             warmupSteps: Int((settings.warmupEpochs * Double(batchesPerEpoch)).rounded()),
             isConstant: !settings.usesCosineSchedule)
+        // Rank 0 may have had work of its own before training (describing tracks, measuring): wait for it.
+        try group?.barrier(timeout: Self.leaderWorkTimeout)
         var state = try resume ? resumedState() : RunState(modelID: UUID().uuidString)
+        if let group, resume {
+            // Every rank reads last.pt (a checkpoint folder the ranks share) for its optimiser state; they must agree.
+            let sums = try group.sum([Double(state.epoch), isLeader ? Double(state.epoch) : 0])
+            if sums[0] != sums[1] * Double(group.worldSize) {
+                throw DistributedError.startFailed("rank \(group.rank) resumes from epoch \(state.epoch) of \(lastCheckpoint.path), but not every rank found the epoch rank 0 did (\(Int(sums[1]))): the ranks must share one checkpoint folder")
+            }
+        }
+        // Checkpoints are written at epoch ends, so the step follows from the epoch whatever world size wrote them.
+        if resume { state.step = state.epoch * batchesPerEpoch }
+        try group?.broadcast(network)
         observe(.started(epoch: state.epoch, epochs: settings.epochs, batches: batchesPerEpoch, items: train.count))
         let runStart = DispatchTime.now()
         let prefetcher = BatchPrefetcher(source: train, shifts: settings.shifts, threads: settings.dataThreads,
@@ -165,27 +198,32 @@ public final class Trainer {
         var trainedItems = 0
         var loopSeconds = 0.0
         var waitSeconds = 0.0
-        epochs: while state.epoch < settings.epochs && !isStopRequested {
+        // A stop request reaches each rank at its own step; in a group the ranks agree on stopping at an epoch's end.
+        var groupStops = false
+        epochs: while state.epoch < settings.epochs && !groupStops && (group != nil || !isStopRequested) {
             let epochStart = DispatchTime.now()
-            let batches = epochBatches(epoch: state.epoch, count: train.count)
-            prefetcher.request(items: batches[0], generator: stepGenerator(state.step))
+            let batches = plan.batches(epoch: state.epoch)
+            prefetcher.request(items: batches[0].items, generator: stepGenerator(state.step), firstIndex: batches[0].firstIndex)
             var epochLoss = LossValues()
-            for (index, items) in batches.enumerated() {
+            var done = 0
+            for (index, shard) in batches.enumerated() {
                 let waitStart = DispatchTime.now()
                 let batch = prefetcher.take()
                 waitSeconds += seconds(since: waitStart)
-                if isStopRequested { break epochs }
+                if group == nil && isStopRequested { break epochs }
                 if index + 1 < batches.count {
-                    prefetcher.request(items: batches[index + 1], generator: stepGenerator(state.step + 1))
+                    prefetcher.request(items: batches[index + 1].items, generator: stepGenerator(state.step + 1),
+                                       firstIndex: batches[index + 1].firstIndex)
                 }
                 let lr = schedule.learningRate(at: state.step)
                 optimizer.setLearningRate(lr)
-                let loss = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss)
-                epochLoss.accumulate(loss, weight: Double(items.count) / Double(train.count))
+                let loss = try network.trainStep(batch, optimizer: optimizer, loss: settings.loss, group: group,
+                                                 gradientWeight: shard.gradientWeight)
+                epochLoss.accumulate(loss, weight: Double(shard.globalCount) / Double(train.count))
                 state.step += 1
-                trainedItems += items.count
+                trainedItems += shard.globalCount
+                done += shard.globalCount
                 let elapsed = seconds(since: epochStart)
-                let done = batches[...index].reduce(0) { $0 + $1.count }
                 observe(.step(StepReport(epoch: state.epoch + 1, batch: index + 1, batches: batches.count,
                                          globalStep: state.step, itemsDone: done, learningRate: lr, loss: loss,
                                          itemsPerSecond: Double(done) / max(elapsed, 1e-9))))
@@ -193,26 +231,41 @@ public final class Trainer {
             let epochSeconds = seconds(since: epochStart)
             loopSeconds += epochSeconds
             state.epoch += 1
-            let validationLoss = try validation.flatMap { $0.count > 0 ? try self.validationLoss($0) : nil }
-            let criterion = (validationLoss ?? epochLoss).total
-            let isBest = state.best.map { criterion < $0 } ?? true
-            if isBest { state.best = criterion }
-            try writeCheckpoints(state: state, isBest: isBest, observe: observe)
-            observe(.epochFinished(EpochReport(epoch: state.epoch, epochs: settings.epochs, globalStep: state.step,
-                                               trainingLoss: epochLoss, validationLoss: validationLoss,
-                                               seconds: epochSeconds, itemsPerSecond: Double(train.count) / epochSeconds,
-                                               isBest: isBest)))
-            if let evaluate, settings.evaluateEvery > 0, state.epoch % settings.evaluateEvery == 0 {
-                observe(.evaluated(epoch: state.epoch, step: state.step, values: try evaluate(network, state.epoch)))
+            if isLeader {
+                let validationLoss = try validation.flatMap { $0.count > 0 ? try self.validationLoss($0) : nil }
+                let criterion = (validationLoss ?? epochLoss).total
+                let isBest = state.best.map { criterion < $0 } ?? true
+                if isBest { state.best = criterion }
+                try writeCheckpoints(state: state, isBest: isBest, observe: observe)
+                observe(.epochFinished(EpochReport(epoch: state.epoch, epochs: settings.epochs, globalStep: state.step,
+                                                   trainingLoss: epochLoss, validationLoss: validationLoss,
+                                                   seconds: epochSeconds, itemsPerSecond: Double(done) / epochSeconds,
+                                                   isBest: isBest)))
+                if let evaluate, settings.evaluateEvery > 0, state.epoch % settings.evaluateEvery == 0 {
+                    observe(.evaluated(epoch: state.epoch, step: state.step, values: try evaluate(network, state.epoch)))
+                }
+            }
+            // The others wait while rank 0 validates, writes and evaluates: that may take far longer than a step.
+            if let group {
+                try group.barrier(timeout: Self.leaderWorkTimeout)
+                groupStops = try group.sum([isStopRequested ? 1 : 0])[0] > 0
             }
         }
         let total = seconds(since: runStart)
-        return TrainingResult(epochsCompleted: state.epoch, steps: state.step, trainingSeconds: total,
-                              itemsPerSecond: Double(trainedItems) / max(loopSeconds, 1e-9),
-                              dataWaitFraction: waitSeconds / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
-                              lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
-                              wasStopped: isStopRequested)
+        var result = TrainingResult(epochsCompleted: state.epoch, steps: state.step, trainingSeconds: total,
+                                    itemsPerSecond: Double(trainedItems) / max(loopSeconds, 1e-9),
+                                    dataWaitFraction: waitSeconds / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
+                                    lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
+                                    wasStopped: isStopRequested || groupStops)
+        result.worldSize = group?.worldSize ?? 1
+        result.rank = group?.rank ?? 0
+        result.parameterChecksum = network.parameterChecksum
+        return result
     }
+
+    /// Seconds the other ranks wait at an epoch's end for rank 0's validation, checkpoints and evaluation. A rank 0
+    /// that dies meanwhile is noticed at once (its connections close); only a hung one takes this long.
+    public static var leaderWorkTimeout: Double { 6 * 3600 }
 
     // MARK: - Pieces of the loop
 
@@ -230,14 +283,6 @@ public final class Trainer {
         }
         try Checkpoint.loadWeights(into: network, optimizer: optimizer, from: lastCheckpoint)
         return RunState(modelID: meta.modelID, epoch: meta.epoch, step: meta.step, best: meta.bestValidationLoss)
-    }
-
-    /// The epoch's batches of item indices: a seeded shuffle that depends only on seed and epoch, so
-    /// a resumed run sees the same order as an uninterrupted one.
-    private func epochBatches(epoch: Int, count: Int) -> [[Int]] {
-        var generator = SeededGenerator(seed: settings.seed).derived(UInt64(epoch))
-        let order = Array(0..<count).shuffled(using: &generator)
-        return stride(from: 0, to: count, by: settings.batchSize).map { Array(order[$0..<min(count, $0 + settings.batchSize)]) }
     }
 
     private func stepGenerator(_ step: Int) -> SeededGenerator {
@@ -316,8 +361,8 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
 
     /// Starts building a batch (or, without overlap, queues the request); batches come out of `take()` in
     /// request order.
-    func request(items: [Int], generator: SeededGenerator) {
-        let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator)
+    func request(items: [Int], generator: SeededGenerator, firstIndex: Int = 0) {
+        let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator, firstIndex: firstIndex)
         let loop = workers?.start(batch.itemCount) { batch.writeItem($0) }
         if let loop, let helpers, helpedBatchesLeft > 0 { helpers.join(loop) }
         pending.append((batch, loop, .now()))
@@ -342,5 +387,65 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
             parallelFor(batch.itemCount, threads: threads) { batch.writeItem($0) }
         }
         return batch.finished()
+    }
+}
+
+/// Which items each rank trains on in each step of an epoch.
+///
+/// An epoch is a seeded shuffle of all items that depends only on seed and epoch (so a resumed run sees the same
+/// order as an uninterrupted one), cut into global batches of `batchSize x worldSize` items; rank r takes the r-th of
+/// `worldSize` equal slices of each. A final global batch too small to give every rank an item is left out of the
+/// epoch (only with more than one rank). Alone, this is plain batches of `batchSize`.
+public struct EpochPlan: Sendable {
+    /// One rank's part of one global batch.
+    public struct Shard: Sendable, Equatable {
+        /// Item indices this rank trains on.
+        public var items: [Int]
+        /// Position of `items[0]` in the global batch: the index its augmentation generator is derived from, so that
+        /// a rank's views equal those one process training the whole global batch would make.
+        public var firstIndex: Int
+        /// Items of the global batch, over all ranks.
+        public var globalCount: Int
+        /// This rank's items over the mean items per rank: its gradient's weight in the average.
+        public var gradientWeight: Double
+    }
+
+    /// Items in the epoch, and each rank's batch size.
+    public let count: Int
+    public let batchSize: Int
+    /// The shuffle's seed (with the epoch).
+    public let seed: UInt64
+    /// This rank, and the ranks that share each global batch.
+    public let rank: Int
+    public let worldSize: Int
+
+    /// A plan for `rank` of `worldSize` (alone: rank 0 of 1).
+    public init(count: Int, batchSize: Int, seed: UInt64, rank: Int = 0, worldSize: Int = 1) {
+        precondition(count >= 0 && batchSize > 0 && worldSize > 0 && (0..<worldSize).contains(rank))
+        self.count = count
+        self.batchSize = batchSize
+        self.seed = seed
+        self.rank = rank
+        self.worldSize = worldSize
+    }
+
+    private var globalBatchSize: Int { batchSize * worldSize }
+
+    /// Steps per epoch (the same on every rank).
+    public var batchesPerEpoch: Int {
+        let full = count / globalBatchSize, rest = count % globalBatchSize
+        return full + (rest >= worldSize ? 1 : 0)
+    }
+
+    /// This rank's shard of each of the epoch's global batches.
+    public func batches(epoch: Int) -> [Shard] {
+        var generator = SeededGenerator(seed: seed).derived(UInt64(epoch))
+        let order = Array(0..<count).shuffled(using: &generator)
+        return (0..<batchesPerEpoch).map { b in
+            let start = b * globalBatchSize, global = min(count, start + globalBatchSize) - start
+            let lower = rank * global / worldSize, upper = (rank + 1) * global / worldSize
+            return Shard(items: Array(order[(start + lower)..<(start + upper)]), firstIndex: lower, globalCount: global,
+                         gradientWeight: Double(upper - lower) * Double(worldSize) / Double(global))
+        }
     }
 }

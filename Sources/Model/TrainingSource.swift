@@ -125,10 +125,13 @@ final class UnfinishedBatch<Source: TrainingSource>: @unchecked Sendable {
     private let items: [Int]
     private let shifts: Int
     private let generator: SeededGenerator
+    /// Added to an item's index before deriving its generator: a rank's shard of a global batch starts there.
+    private let firstIndex: Int
     private let input: UnsafeMutableBufferPointer<Float>
     private var isFinished = false
 
-    init(source: Source, items: [Int], shifts: Int, generator: SeededGenerator) {
+    init(source: Source, items: [Int], shifts: Int, generator: SeededGenerator, firstIndex: Int = 0) {
+        self.firstIndex = firstIndex
         self.source = source
         self.items = items
         self.shifts = shifts
@@ -144,7 +147,7 @@ final class UnfinishedBatch<Source: TrainingSource>: @unchecked Sendable {
     /// Writes item `itemIndex`'s 2·D views into their slots (each index once, from any thread).
     func writeItem(_ itemIndex: Int) {
         let b = items.count, size = source.shape.size
-        var itemGenerator = generator.derived(UInt64(itemIndex))
+        var itemGenerator = generator.derived(UInt64(firstIndex + itemIndex))
         let slots = (0..<(2 * shifts)).map { j in
             UnsafeMutableBufferPointer(rebasing: input[((j * b + itemIndex) * size)..<((j * b + itemIndex + 1) * size)])
         }

@@ -8,7 +8,7 @@ extension Tunescore {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measures speed and accuracy; prints JSON with --json.",
-            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchScan.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self]
+            subcommands: [CIFAR10Benchmark.self, Genres.self, BenchMTT.self, BenchScore.self, BenchScan.self, BenchFeatures.self, BenchDescribe.self, BenchAugment.self, Step.self, AllReduce.self]
         )
     }
 }
@@ -28,13 +28,16 @@ extension Tunescore.Bench {
         var targetClass: Int?
 
         @OptionGroup var bench: TrainingBenchOptions
+        @OptionGroup var distributed: DistributedOptions
 
         func run() throws {
             var extra: [String: Any] = ["path_data": data, "dataset_name": "cifar10"]
             if let targetClass { extra["target_class"] = targetClass }
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 })
-            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config))
-            let report = try experiment.benchmark(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config))
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
+            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config), group: group)
+            let report = try experiment.benchmark(log: try TrainingLog.forRank(of: group, directory: config.effectiveLogDirectory, config: config))
             try printReport(report, json: bench.json)
         }
     }
@@ -71,6 +74,8 @@ extension Tunescore.Bench {
         @Option(help: "Give the model this many seeded outlier tracks as known dislikes (`train --disliked`); they leave the test set. The JSON's likedOnly is the score without them on the same tracks.")
         var dislikes = 0
 
+        @OptionGroup var distributed: DistributedOptions
+
         func validate() throws {
             if resume && (repeats > 1 || splits > 1 || liked == GenresBenchmark.allStyles) {
                 throw ValidationError("--resume continues one run; it does not combine with --repeats, --splits or --liked all")
@@ -81,11 +86,20 @@ extension Tunescore.Bench {
             if repeats > 1 && (splits > 1 || liked == GenresBenchmark.allStyles) {
                 throw ValidationError("--repeats (one split, several seeds) and --splits (a split per seed) or --liked all do not combine")
             }
+            if distributed.nproc != nil && (repeats > 1 || splits > 1 || liked == GenresBenchmark.allStyles) {
+                throw ValidationError("--nproc trains one run; it does not combine with --repeats, --splits or --liked all")
+            }
         }
 
         func run() throws {
             let extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
             let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
+            if group != nil && (repeats > 1 || splits > 1 || liked == GenresBenchmark.allStyles) {
+                printError("a distributed launch trains one run; it does not combine with --repeats, --splits or --liked all")
+                throw ExitCode(2)
+            }
             let styles = try MusicCollection.styles(in: RawPath(data))
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
             let load = try background.map { try BackgroundLoad($0) }
@@ -100,7 +114,12 @@ extension Tunescore.Bench {
             for style in benchmark.unknownStyles(in: liked) {
                 throw ValidationError("no style '\(style)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
             }
-            let experiment = benchmark.experiment(liked: liked)
+            var experiment = benchmark.experiment(liked: liked)
+            experiment.group = group
+            if let group, !group.isLeader {
+                try printReport(try experiment.trainAsFollower(resume: resume) { printError($0) }, json: bench.json)
+                return
+            }
             if repeats > 1 || splits > 1 {
                 let series = MusicSeries(experiment: experiment, runs: max(repeats, splits),
                                          resplit: splits > 1 ? benchmark.split(liked: liked) : nil)
@@ -111,6 +130,34 @@ extension Tunescore.Bench {
                 printError($0)
             }
             try printReport(report, json: bench.json)
+        }
+    }
+
+    struct AllReduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "allreduce",
+            abstract: "Seconds one gradient all-reduce of each size takes on a data-parallel group (c10d, Gloo).",
+            discussion: "Needs a group: --nproc N here, or torchrun's RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT on each rank.")
+
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("Message sizes in floats (a model's parameter count).", valueName: "n"))
+        var floats: [Int] = [1_000_000, 11_200_000]
+
+        @Option(help: "All-reduces timed per size, after one warm-up.")
+        var repeats = 10
+
+        @OptionGroup var distributed: DistributedOptions
+
+        func validate() throws {
+            guard !floats.isEmpty, floats.allSatisfy({ $0 > 0 }), repeats > 0 else { throw ValidationError("--floats and --repeats must be positive") }
+        }
+
+        func run() throws {
+            try distributed.launchRanksIfAsked()
+            guard let group = try distributed.join(configJSON: "bench allreduce \(floats) \(repeats)") else {
+                printError("bench allreduce needs a group: --nproc N, or RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT")
+                throw ExitCode(2)
+            }
+            try printReport(try AllReduceBenchmark.run(group: group, floats: floats, repeats: repeats), json: true)
         }
     }
 

@@ -33,3 +33,41 @@ func printError(_ message: String) {
 func formatted(_ value: Double?) -> String {
     value.map { String(format: "%.4f", $0) } ?? "n/a"
 }
+
+/// Data-parallel training: `--nproc N` here, or the environment torchrun sets (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
+struct DistributedOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Train one model on N ranks on this machine (data-parallel over 127.0.0.1, each with an equal share of the cores unless TUNESCORE_THREADS is set). Across machines, launch one process per rank with RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set, as torchrun does.", valueName: "N"))
+    var nproc: Int?
+
+    func validate() throws {
+        if let nproc, nproc < 1 { throw ValidationError("--nproc must be at least 1") }
+    }
+
+    /// With `--nproc`: runs the ranks and ends this process with their exit status.
+    func launchRanksIfAsked() throws {
+        guard let nproc else { return }
+        let status: Int32
+        do {
+            status = try LocalRanks.run(count: nproc, arguments: CommandLine.arguments) { printError($0) }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        throw ExitCode(status)
+    }
+
+    /// Joins the group the environment describes (nil: train alone); a launch or start problem exits with status 2.
+    func join(config: RunConfig) throws -> ProcessGroup? {
+        try join(configJSON: config.json())
+    }
+
+    /// Joins the group the environment describes, the ranks comparing a hash of `configJSON`.
+    func join(configJSON: String) throws -> ProcessGroup? {
+        do {
+            return try ProcessGroup.join(configJSON: configJSON)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -36,6 +36,8 @@ extension Tunescore {
         @Flag(help: "Continue from last.pt in the checkpoint folder: epoch, optimiser and schedule.")
         var resume = false
 
+        @OptionGroup var distributed: DistributedOptions
+
         func validate() throws {
             if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
             if name.isEmpty { throw ValidationError("--name must not be empty") }
@@ -62,6 +64,8 @@ extension Tunescore {
             let config = try options.load(purpose: .training, extra: epochOverride.merging(["dataset_name": "custom", "log_dir": folder.path,
                                                                                           "path_data": RawPath(liked[0]).absolute.displayString]) { $1 },
                                           defaults: RunConfig.musicPreset())
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
             let catalog = try library.openCatalog()
             let bar = ProgressBar()
             let (tracks, summary) = try MusicCollection.scanned(liked.map(RawPath.init), catalog: catalog, progress: bar.update)
@@ -78,7 +82,13 @@ extension Tunescore {
                 dislikedTracks = found
             }
             let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let training = TasteTraining(config: config, tracks: tracks, disliked: dislikedTracks, cache: pcm, folder: folder)
+            var training = TasteTraining(config: config, tracks: tracks, disliked: dislikedTracks, cache: pcm, folder: folder)
+            training.group = group
+            if let group, !group.isLeader {
+                let report = try training.trainAsFollower(resume: resume) { printError($0) }
+                print("rank \(report.rank) of worldSize \(report.worldSize): paramChecksum \(report.paramChecksum)")
+                return
+            }
             let stopper = StopOnSignal()
             let outcome: TasteTraining.Outcome
             do {
@@ -98,13 +108,19 @@ extension Tunescore {
                     + "; fit calibrated on \(outcome.profile.calibrationSource)")
             }
             print("saved in \(folder.path); next: tunescore score FOLDER --model \(name)")
+            if let group, let result = outcome.result {
+                print("rank \(group.rank) of worldSize \(group.worldSize): paramChecksum \(result.parameterChecksum)")
+            }
         }
 
         private func trainDataset() throws {
             let config = try options.load(purpose: .training, extra: epochOverride)
+            // After the config check: a config error is reported once, not by every rank.
+            try distributed.launchRanksIfAsked()
+            let group = try distributed.join(config: config)
             let data = try OneClassData.cifar10(config: config)
-            let log = try TrainingLog(directory: config.effectiveLogDirectory, config: config)
-            let experiment = OneClassExperiment(config: config, data: data)
+            let log = try TrainingLog.forRank(of: group, directory: config.effectiveLogDirectory, config: config)
+            let experiment = OneClassExperiment(config: config, data: data, group: group)
             let stopper = StopOnSignal()
             let (result, _) = try experiment.train(resume: resume, log: log) { stopper.stops($0) }
             if result.wasStopped {
@@ -113,6 +129,9 @@ extension Tunescore {
             }
             print("trained \(result.epochsCompleted) epochs in \(String(format: "%.1f", result.trainingSeconds)) s "
                 + "(\(String(format: "%.1f", result.itemsPerSecond)) items/s); best: \(result.bestCheckpoint.path)")
+            if let group {
+                print("rank \(group.rank) of worldSize \(group.worldSize): paramChecksum \(result.parameterChecksum)")
+            }
         }
     }
 }

@@ -37,6 +37,9 @@ public struct TasteTraining: Sendable {
     /// Tracks the person skipped: known dislikes, which push scores down near them.
     public let disliked: [AudioTrack]
 
+    /// The data-parallel group the network trains in; nil trains alone. Rank 0 runs `run`, the others `trainAsFollower`.
+    public var group: ProcessGroup?
+
     public init(config: RunConfig, tracks: [AudioTrack], disliked: [AudioTrack] = [], validation: Set<AudioTrack>? = nil,
                 cache: PCMCache, folder: URL) {
         self.config = config
@@ -99,23 +102,16 @@ public struct TasteTraining: Sendable {
                               descriptors: DescriptorTaste, log: TrainingLog, resume: Bool, observer: (any TrainingObserver)?,
                               say: @Sendable (String) -> Void, hook: ((Trainer) -> Void)?) throws -> Outcome {
         let views = try AudioViewMaker(config: config)
-        let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
-        let trainItems = AudioExcerpts.trainingItems(tracks: trainIndices, perTrack: config.excerptsPerTrack, perEpoch: config.epochItems)
-        let validationItems = AudioExcerpts.fixedItems(pcm: decoded.pcm, excerptLength: config.sampleLength, limit: 4)
-            .filter { !isTrain[$0.track] }
-        let base = AudioExcerpts(tracks: decoded.tracks, pcm: decoded.pcm, items: trainItems + validationItems, views: views,
-                                 usesTwoCrops: config.usesTwoCrops)
-        let trainSource = SubsetSource(base, indices: Array(0..<trainItems.count))
-        let validationSource = SubsetSource(base, indices: Array(trainItems.count..<base.count))
-
+        let (trainSource, validationSource, trainIndices, validationIndices) = try sources(decoded.tracks, pcm: decoded.pcm, isTrain: isTrain,
+                                                                                          views: views)
         TorchRuntime.seed(UInt64(config.seed))
         let network = try CSINetwork(spec: config.networkSpec(channels: 1))
         var settings = config.trainingSettings
         settings.checkpointFolder = folder
         try observer?.willTrain(spec: network.spec, settings: settings, items: trainSource)
-        let trainer = try Trainer(network: network, settings: settings, configJSON: config.json())
+        let trainer = try Trainer(network: network, settings: settings, configJSON: config.json(), group: group)
         hook?(trainer)
-        say("training on \(trainIndices.count) tracks (\(trainItems.count) excerpts an epoch), validating on \(validationIndices.count)")
+        say("training on \(trainIndices.count) tracks (\(trainSource.count) excerpts an epoch), validating on \(validationIndices.count)")
         let result = try trainer.run(train: trainSource, validation: validationSource, resume: resume) { event in
             log.record(event)
             observer?.observe(event)
@@ -166,6 +162,42 @@ public struct TasteTraining: Sendable {
 }
 
 extension TasteTraining {
+    /// The training excerpts (and validation excerpts) of the decoded liked tracks: the same on every rank.
+    func sources(_ tracks: [AudioTrack], pcm: [PCMTrack], isTrain: [Bool], views: AudioViewMaker) throws
+        -> (train: SubsetSource<AudioExcerpts>, validation: SubsetSource<AudioExcerpts>, trainIndices: [Int], validationIndices: [Int]) {
+        let trainIndices = isTrain.indices.filter { isTrain[$0] }, validationIndices = isTrain.indices.filter { !isTrain[$0] }
+        let trainItems = AudioExcerpts.trainingItems(tracks: trainIndices, perTrack: config.excerptsPerTrack, perEpoch: config.epochItems)
+        let validationItems = AudioExcerpts.fixedItems(pcm: pcm, excerptLength: config.sampleLength, limit: 4)
+            .filter { !isTrain[$0.track] }
+        let base = AudioExcerpts(tracks: tracks, pcm: pcm, items: trainItems + validationItems, views: views,
+                                 usesTwoCrops: config.usesTwoCrops)
+        return (SubsetSource(base, indices: Array(0..<trainItems.count)), SubsetSource(base, indices: Array(trainItems.count..<base.count)),
+                trainIndices, validationIndices)
+    }
+
+    /// A rank other than 0 of `group`: decodes the liked tracks, trains its shard of every step alongside rank 0, and
+    /// leaves the validation, checkpoints, logs and the taste profile to rank 0.
+    public func trainAsFollower(resume: Bool = false, say: @Sendable (String) -> Void) throws -> RankReport {
+        guard let group, !group.isLeader else { throw TorchError(code: .invalidArgument, message: "trainAsFollower is for ranks other than 0") }
+        guard config.tasteScore.needsNetwork else {
+            throw TorchError(code: .invalidArgument, message: "taste_score \(config.tasteScore.rawValue) trains no network: run it alone, without a group")
+        }
+        let decoded = MusicCollection.decode(tracks, cache: cache, threads: ProcessInfo.processInfo.activeProcessorCount)
+        guard decoded.tracks.count >= 2 else {
+            throw TorchError(code: .invalidArgument, message: "training needs at least 2 readable liked tracks, found \(decoded.tracks.count)")
+        }
+        let (train, _, _, _) = try sources(decoded.tracks, pcm: decoded.pcm, isTrain: trainingMask(decoded.tracks),
+                                           views: try AudioViewMaker(config: config))
+        TorchRuntime.seed(UInt64(config.seed))
+        let network = try CSINetwork(spec: config.networkSpec(channels: 1))
+        var settings = config.trainingSettings
+        settings.checkpointFolder = folder
+        say("rank \(group.rank) of \(group.worldSize): training its shard of \(train.count) excerpts an epoch")
+        let result = try Trainer(network: network, settings: settings, configJSON: config.json(), group: group)
+            .run(train: train, validation: Optional<SubsetSource<AudioExcerpts>>.none, resume: resume) { _ in }
+        return RankReport(result)
+    }
+
     /// The liked tracks as the profile keeps them.
     func likedTracks(_ tracks: [AudioTrack], isTrain: [Bool], embeddings: [[Float]]?, descriptors: [[Float]]) -> [LikedTrack] {
         tracks.indices.map { t in
