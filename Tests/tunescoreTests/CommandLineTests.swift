@@ -29,8 +29,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     /// Starts `tunescore arguments` in the test's folder, its data and cache folders inside it; `executable` (e.g. strace)
-    /// runs in its place, with the same folder and environment.
-    func start(_ arguments: [String], executable: URL? = nil) throws -> (Process, Pipe, Pipe) {
+    /// runs in its place, with the same folder and environment; `extraEnvironment` is added to it.
+    func start(_ arguments: [String], executable: URL? = nil, extraEnvironment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = executable ?? binary
         process.arguments = arguments
@@ -38,6 +38,7 @@ final class CommandLineTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_DATA_HOME"] = folder.appendingPathComponent("data").path
         environment["XDG_CACHE_HOME"] = folder.appendingPathComponent("cache").path
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output

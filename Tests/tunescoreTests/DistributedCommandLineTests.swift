@@ -34,22 +34,8 @@ extension CommandLineTests {
 
     /// Starts one rank of a group of `world` meeting at `port`.
     private func startRank(_ rank: Int, world: Int, port: Int, arguments: [String]) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        environment["RANK"] = String(rank)
-        environment["WORLD_SIZE"] = String(world)
-        environment["MASTER_ADDR"] = "127.0.0.1"
-        environment["MASTER_PORT"] = String(port)
-        environment["TUNESCORE_THREADS"] = "1"
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        return (process, output, errors)
+        try start(arguments, extraEnvironment: ["RANK": String(rank), "WORLD_SIZE": String(world), "MASTER_ADDR": "127.0.0.1",
+                                                "MASTER_PORT": String(port), "TUNESCORE_THREADS": "1"])
     }
 
     /// A port from the range the kernel does not hand out on its own, varied per run.
