@@ -133,7 +133,7 @@ public struct MusicExperiment: Sendable {
                                       scores: network?.scores.excerptScores ?? ItemScores(norm: [], csi: []))
         evaluation.trackScores = ["descriptor": descriptorScores, "ranked": ranked]
         if !disliked.tracks.isEmpty {
-            evaluation.trackScores["likedOnly"] = testEmbeddings.map { taste.density.liked.score($0) }
+            evaluation.trackScores["likedOnly"] = testEmbeddings.map { taste.density.scoreWithoutDislikes($0) }
         }
         if let network { evaluation.trackScores["nearestLikedTrack"] = network.nearestLiked }
         let logFolder = URL(fileURLWithPath: config.effectiveLogDirectory)

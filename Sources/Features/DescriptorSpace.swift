@@ -22,9 +22,13 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
     /// The reference library's tracks embedded in this space: the music a taste is told apart from (how typical a
     /// track is of music in general). Empty in the neutral space and in spaces written before it was kept.
     public var background: [[Float]]
+    /// The learned patch code and its own space (nil in the neutral space and in spaces written before it). With it,
+    /// a raw descriptor is `TrackDescriptor`'s values followed by the code, and an embedding is the descriptor's
+    /// followed by the code's: two blocks that `densityBlocks` weighs.
+    public var patchCode: PatchCodeSpace?
 
     private enum CodingKeys: String, CodingKey {
-        case mean, deviation, projection, outputDimension, referenceTracks, referenceSources, background
+        case mean, deviation, projection, outputDimension, referenceTracks, referenceSources, background, patchCode
     }
 
     public init(from decoder: any Decoder) throws {
@@ -36,6 +40,20 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
         referenceTracks = try container.decode(Int.self, forKey: .referenceTracks)
         referenceSources = try container.decode(Int.self, forKey: .referenceSources)
         background = try container.decodeIfPresent([[Float]].self, forKey: .background) ?? []
+        patchCode = try container.decodeIfPresent(PatchCodeSpace.self, forKey: .patchCode)
+    }
+
+    /// Values in a raw descriptor this space embeds.
+    public var rawDimension: Int { TrackDescriptor.dimension + (patchCode?.codebook.count ?? 0) }
+
+    /// Values in an embedding.
+    public var embeddingDimension: Int { outputDimension + (patchCode?.outputDimension ?? 0) }
+
+    /// The embedding's blocks and the weight of each block's log density in a taste's score.
+    public var densityBlocks: [DensityBlock] {
+        let descriptorBlock = DensityBlock(range: 0..<outputDimension, weight: 1)
+        guard patchCode != nil else { return [descriptorBlock] }
+        return [descriptorBlock, DensityBlock(range: outputDimension..<embeddingDimension, weight: PatchCodeSpace.densityWeight)]
     }
 
     /// How the fit is shaped.
@@ -84,27 +102,19 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
     /// - Throws: `DescriptorSpaceError` when fewer than two sources have `minimumSourceTracks` tracks.
     public init(fitting descriptors: [[Float]], sources: [String], settings: FitSettings = FitSettings()) throws {
         precondition(descriptors.count == sources.count)
-        let n = TrackDescriptor.dimension
-        var mean = [Double](repeating: 0, count: n), square = mean
-        for d in descriptors {
-            for i in 0..<n {
-                mean[i] += Double(d[i]) / Double(descriptors.count)
-                square[i] += Double(d[i]) * Double(d[i]) / Double(descriptors.count)
-            }
-        }
-        let deviation = zip(mean, square).map { max(0, $1 - $0 * $0).squareRoot() }
-        let standardised = descriptors.map { d in
-            (0..<n).map { i in (Double(d[i]) - mean[i]) / max(deviation[i], 1e-6) * Double(Self.partWeights[i]) }
-        }
-        let counts = Dictionary(grouping: sources.indices, by: { sources[$0] }).filter { $0.value.count >= settings.minimumSourceTracks }
-        guard counts.count >= 2 else {
-            throw DescriptorSpaceError(message: "a descriptor space needs at least two sources (folders) of \(settings.minimumSourceTracks) or more tracks; found \(counts.count)")
-        }
-        let projection = Self.discriminantProjection(standardised, groups: Array(counts.values), dimension: min(settings.dimension, n),
-                                                     shrinkage: Double(settings.shrinkage))
-        self.init(mean: mean.map(Float.init), deviation: deviation.map(Float.init), projection: projection.values.map(Float.init),
-                  outputDimension: projection.columns, referenceTracks: descriptors.count, referenceSources: counts.count)
+        let fitted = try Self.fitProjection(descriptors, weights: Self.partWeights, sources: sources, settings: settings)
+        self.init(mean: fitted.mean, deviation: fitted.deviation, projection: fitted.projection, outputDimension: fitted.columns,
+                  referenceTracks: descriptors.count, referenceSources: fitted.sources)
         background = descriptors.map(embed)
+    }
+
+    /// Fits a space on raw descriptors and patch codes (`codebook`'s) of a reference library: the descriptor's space as
+    /// above, and the code's own, fitted the same way; the background holds both embeddings of every reference track.
+    public init(fitting descriptors: [[Float]], codes: [[Float]], codebook: PatchCodebook, sources: [String],
+                settings: FitSettings = FitSettings()) throws {
+        try self.init(fitting: descriptors, sources: sources, settings: settings)
+        patchCode = try PatchCodeSpace(fitting: codes, codebook: codebook, sources: sources, settings: settings)
+        background = zip(descriptors, codes).map { embed($0 + $1) }
     }
 
     /// The weight of each raw value: 1 / sqrt(length of its part).
@@ -112,11 +122,21 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
         [Float](repeating: 1 / Float(part.count).squareRoot(), count: part.count)
     }
 
-    /// The unit-length embedding of a raw descriptor.
+    /// The embedding of a raw descriptor (`rawDimension` values): unit length per block.
     public func embed(_ descriptor: [Float]) -> [Float] {
         let n = TrackDescriptor.dimension
-        precondition(descriptor.count == n)
-        let z = (0..<n).map { i in (descriptor[i] - mean[i]) / max(deviation[i], 1e-6) * Self.partWeights[i] }
+        precondition(descriptor.count == rawDimension)
+        let own = Self.project(descriptor[0..<n], mean: mean, deviation: deviation, weights: Self.partWeights, projection: projection,
+                               outputDimension: outputDimension)
+        guard let patchCode else { return own }
+        return own + patchCode.embed(descriptor[n...])
+    }
+
+    /// Standardises `values`, weights them, projects them and scales the result to unit length.
+    static func project(_ values: ArraySlice<Float>, mean: [Float], deviation: [Float], weights: [Float], projection: [Float],
+                        outputDimension: Int) -> [Float] {
+        let n = mean.count
+        let z = zip(values.indices, 0..<n).map { i, d in (values[i] - mean[d]) / max(deviation[d], 1e-6) * weights[d] }
         var v = [Float](repeating: 0, count: outputDimension)
         for i in 0..<n where z[i] != 0 {
             let row = i * outputDimension
@@ -124,6 +144,30 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
         }
         let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return norm > 0 ? v.map { $0 / norm } : v
+    }
+
+    /// Per-value standardisation and the discriminant projection of `rows` (weighted by `weights`), as fitted on them.
+    static func fitProjection(_ rows: [[Float]], weights: [Float], sources: [String], settings: FitSettings) throws
+        -> (mean: [Float], deviation: [Float], projection: [Float], columns: Int, sources: Int) {
+        let n = weights.count
+        var mean = [Double](repeating: 0, count: n), square = mean
+        for d in rows {
+            for i in 0..<n {
+                mean[i] += Double(d[i]) / Double(rows.count)
+                square[i] += Double(d[i]) * Double(d[i]) / Double(rows.count)
+            }
+        }
+        let deviation = zip(mean, square).map { max(0, $1 - $0 * $0).squareRoot() }
+        let standardised = rows.map { d in
+            (0..<n).map { i in (Double(d[i]) - mean[i]) / max(deviation[i], 1e-6) * Double(weights[i]) }
+        }
+        let counts = Dictionary(grouping: sources.indices, by: { sources[$0] }).filter { $0.value.count >= settings.minimumSourceTracks }
+        guard counts.count >= 2 else {
+            throw DescriptorSpaceError(message: "a descriptor space needs at least two sources (folders) of \(settings.minimumSourceTracks) or more tracks; found \(counts.count)")
+        }
+        let projection = discriminantProjection(standardised, groups: Array(counts.values), dimension: min(settings.dimension, n),
+                                                shrinkage: Double(settings.shrinkage))
+        return (mean.map(Float.init), deviation.map(Float.init), projection.values.map(Float.init), projection.columns, counts.count)
     }
 
     /// Regularised LDA: whiten the shrunk within-group scatter, then keep the leading principal directions of the
@@ -179,6 +223,46 @@ public struct DescriptorSpace: Codable, Sendable, Equatable {
 
     private static func transpose(_ a: [Double], n: Int) -> [Double] {
         (0..<(n * n)).map { a[($0 % n) * n + $0 / n] }
+    }
+}
+
+/// One block of an embedding and the weight of its log density in a taste's score.
+public struct DensityBlock: Sendable, Equatable {
+    public var range: Range<Int>
+    public var weight: Double
+
+    public init(range: Range<Int>, weight: Double) {
+        self.range = range
+        self.weight = weight
+    }
+}
+
+/// A patch code's own space: standardised, projected (regularised LDA over the reference sources), unit length.
+public struct PatchCodeSpace: Codable, Sendable, Equatable {
+    public var codebook: PatchCodebook
+    public var mean: [Float]
+    public var deviation: [Float]
+    /// `codebook.count` rows x `outputDimension` columns, row-major.
+    public var projection: [Float]
+    public var outputDimension: Int
+    /// The weight of the code's log density next to the descriptor's (1): chosen among 0.5-1 on development splits
+    /// of the genres collection (every style, never the reported splits).
+    public static let densityWeight = 0.75
+
+    /// Fits the code's space on the reference library's codes.
+    public init(fitting codes: [[Float]], codebook: PatchCodebook, sources: [String], settings: DescriptorSpace.FitSettings) throws {
+        precondition(codes.count == sources.count && codes.allSatisfy { $0.count == codebook.count })
+        let weights = [Float](repeating: 1 / Float(codebook.count).squareRoot(), count: codebook.count)
+        let fitted = try DescriptorSpace.fitProjection(codes, weights: weights, sources: sources, settings: settings)
+        self.codebook = codebook
+        (mean, deviation, projection, outputDimension) = (fitted.mean, fitted.deviation, fitted.projection, fitted.columns)
+    }
+
+    /// The unit-length embedding of a code.
+    public func embed(_ code: ArraySlice<Float>) -> [Float] {
+        DescriptorSpace.project(code, mean: mean, deviation: deviation,
+                                weights: [Float](repeating: 1 / Float(codebook.count).squareRoot(), count: codebook.count),
+                                projection: projection, outputDimension: outputDimension)
     }
 }
 

@@ -71,14 +71,14 @@ extension Tunescore.Bench {
     struct BenchDescribe: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "describe",
-            abstract: "Writes every track's raw descriptor (timbre, spectral shape, dynamics, rhythm) as JSON lines, for experiments and for building a descriptor space.")
+            abstract: "Writes every track's raw descriptor (timbre, spectral shape, dynamics, rhythm) and patch code (the descriptor space's codebook) as JSON lines, for experiments.")
 
         @OptionGroup var music: MusicFolders
 
         func run() throws {
             let (folders, config, pcm) = try music.load()
-            let described = DescriptorPretraining.describe(folders: folders, config: config, cache: pcm,
-                                                           threads: ProcessInfo.processInfo.activeProcessorCount) { printError($0) }
+            let described = try DescriptorPretraining.describe(folders: folders, config: config, cache: pcm,
+                                                               threads: ProcessInfo.processInfo.activeProcessorCount) { printError($0) }
             let encoder = JSONEncoder()
             for track in described { print(String(decoding: try encoder.encode(track), as: UTF8.self)) }
         }

@@ -41,8 +41,8 @@ final class TasteDescriptorTests: XCTestCase {
         let dislike = unit([0.2, 1, 0])
         let plain = TasteDensity(liked: liked, disliked: [])
         let withDislike = TasteDensity(liked: liked, disliked: [dislike])
-        XCTAssertNil(plain.disliked)
-        XCTAssertEqual(withDislike.disliked?.gamma, withDislike.liked.gamma, "one kernel width for both")
+        XCTAssertNil(plain.blocks[0].disliked)
+        XCTAssertEqual(withDislike.blocks[0].disliked?.gamma, withDislike.blocks[0].liked.gamma, "one kernel width for both")
         let nearDislike = unit([0.21, 1, 0]), nearLiked = unit([1, 0, 0])
         XCTAssertLessThan(withDislike.score(nearDislike), plain.score(nearDislike) - 1)
         XCTAssertEqual(withDislike.score(nearLiked), plain.score(nearLiked), accuracy: 0.01, "far from the dislike, almost unchanged")
@@ -56,12 +56,27 @@ final class TasteDescriptorTests: XCTestCase {
         let background = [[1, 0.05, 0], [1, -0.05, 0], [1, 0, 0.05], [1, 0, -0.05]].map { unit($0) }
         let plain = TasteDensity(liked: liked, disliked: [])
         let general = TasteDensity(liked: liked, disliked: [], background: background)
-        XCTAssertNil(plain.background)
-        XCTAssertEqual(general.background?.gamma, general.liked.gamma, "one kernel width for both")
+        XCTAssertNil(plain.blocks[0].background)
+        XCTAssertEqual(general.blocks[0].background?.gamma, general.blocks[0].liked.gamma, "one kernel width for both")
         let common = unit([1, 0, 0]), particular = unit([0, 1, 0])
         XCTAssertGreaterThan(plain.score(common), plain.score(particular), "by the liked tracks alone the common one wins")
         XCTAssertGreaterThan(general.score(particular), general.score(common), "where all music sits counts for less")
-        let expected = general.liked.score(common) - TasteDensity.backgroundWeight * general.background!.score(common)
+        let expected = general.blocks[0].liked.score(common) - TasteDensity.backgroundWeight * general.blocks[0].background!.score(common)
         XCTAssertEqual(general.score(common), expected, accuracy: 1e-12)
+    }
+
+    func testBlocksOfAnEmbeddingAddTheirWeightedLogDensities() {
+        let first = [[1, 0.1, 0], [1, -0.1, 0], [1, 0, 0.1]].map { unit($0) }
+        let second = [[0, 1, 0.2], [0.3, 1, 0], [0, 1, -0.2]].map { unit($0) }
+        let background = [[0.5, 0.5, 0], [0, 0.5, 0.5]].map { unit($0) }
+        let joined = zip(first, second).map { $0 + $1 }
+        let blocks = [DensityBlock(range: 0..<3, weight: 1), DensityBlock(range: 3..<6, weight: 0.75)]
+        let density = TasteDensity(liked: joined, disliked: [], background: background.map { $0 + $0 }, blocks: blocks)
+        let alone = (TasteDensity(liked: first, disliked: [], background: background),
+                     TasteDensity(liked: second, disliked: [], background: background))
+        XCTAssertEqual(density.blocks[1].liked.gamma, alone.1.blocks[0].liked.gamma, accuracy: 1e-9, "each block its own kernel width")
+        let track = (unit([1, 0.05, 0]), unit([0.1, 1, 0]))
+        XCTAssertEqual(density.score(track.0 + track.1), alone.0.score(track.0) + 0.75 * alone.1.score(track.1), accuracy: 1e-9)
+        XCTAssertEqual(density.leaveOneOutScores()[2], alone.0.leaveOneOutScores()[2] + 0.75 * alone.1.leaveOneOutScores()[2], accuracy: 1e-9)
     }
 }

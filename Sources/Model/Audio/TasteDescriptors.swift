@@ -7,22 +7,33 @@ public struct DescriptorExtractor: Sendable {
     public let mel: MelSpectrogram
     /// At most this many excerpts per track (0 = all).
     public let maxExcerpts: Int
+    /// With a codebook, a raw descriptor ends with the track's patch code.
+    public let codebook: PatchCodebook?
 
-    public init(sampleRate: Int, excerptLength: Int, maxExcerpts: Int) {
+    public init(sampleRate: Int, excerptLength: Int, maxExcerpts: Int, codebook: PatchCodebook? = nil) {
         mel = MelSpectrogram(sampleRate: sampleRate, excerptLength: excerptLength)
         self.maxExcerpts = maxExcerpts
+        self.codebook = codebook
     }
 
-    public init(config: RunConfig) {
-        self.init(sampleRate: config.sampleRate, excerptLength: config.sampleLength, maxExcerpts: config.maxExcerptsPerTrack)
+    public init(config: RunConfig, codebook: PatchCodebook? = nil) {
+        self.init(sampleRate: config.sampleRate, excerptLength: config.sampleLength, maxExcerpts: config.maxExcerptsPerTrack,
+                  codebook: codebook)
     }
 
-    /// The raw descriptor of one track.
+    /// The raw descriptor of one track (with its patch code, given a codebook).
     public func descriptor(of track: PCMTrack) -> [Float] {
+        let mels = decibelMels(of: track)
+        let descriptor = TrackDescriptor.compute(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount)
+        guard let codebook else { return descriptor }
+        return descriptor + codebook.code(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount)
+    }
+
+    /// The decibel mel spectrograms of the track's scored excerpts (`[excerpt][band][frame]`).
+    public func decibelMels(of track: PCMTrack) -> (values: [Float], excerpts: Int) {
         let items = AudioExcerpts.fixedItems(pcm: [track], excerptLength: mel.excerptLength, limit: maxExcerpts)
         let excerpts = items.map { track.excerpt(from: $0.start ?? 0, length: mel.excerptLength) }
-        return TrackDescriptor.compute(decibelMels: mel.decibelMelBatch(excerpts, workers: 1), excerpts: excerpts.count,
-                                       bands: mel.bandCount, frames: mel.frameCount)
+        return (mel.decibelMelBatch(excerpts, workers: 1), excerpts.count)
     }
 
     /// Raw descriptors of `tracks`, one track per thread at a time.
@@ -34,39 +45,44 @@ public struct DescriptorExtractor: Sendable {
 }
 
 /// A track's taste score from the liked tracks around it: the log of a Gaussian kernel density over the liked
-/// tracks' embeddings, log mean exp(-gamma |x - liked_i|^2). Its width follows the liked tracks' own spread
-/// (gamma = `sharpness` / their total variance), so a narrow taste gets a narrow kernel. Smoother than the mean cosine to
-/// the k nearest tracks, and as good as a one-class SVM here without a solver.
+/// tracks' embeddings, log mean exp(-gamma |x - liked_i|^2), over one block of the embedding (`range`). Its width follows
+/// the liked tracks' own spread there (gamma = `sharpness` / their total variance), so a narrow taste gets a narrow
+/// kernel. Smoother than the mean cosine to the k nearest tracks, and as good as a one-class SVM here without a solver.
 public struct LikedDensityScore: Sendable {
     public let liked: [[Float]]
     public let gamma: Double
+    /// The values of an embedding this density looks at.
+    public let range: Range<Int>
     /// Kernel width relative to the liked tracks' spread: chosen on development splits of the genres collection
     /// (every style, never the reported splits) among 0.5-8.
     public static let sharpness = 4.0
 
     /// A density over `liked` with the kernel width of another set (`TasteDensity`'s disliked tracks use the liked ones').
-    public init(liked: [[Float]], gamma: Double) {
+    public init(liked: [[Float]], gamma: Double, range: Range<Int>? = nil) {
         self.liked = liked
         self.gamma = gamma
+        self.range = range ?? 0..<(liked.first?.count ?? 0)
     }
 
-    public init(liked: [[Float]]) {
-        self.liked = liked
-        let dimension = liked.first?.count ?? 0
+    public init(liked: [[Float]], range: Range<Int>? = nil) {
+        let range = range ?? 0..<(liked.first?.count ?? 0)
         var variance = 0.0
         if liked.count > 1 {
-            for d in 0..<dimension {
+            for d in range {
                 let mean = liked.reduce(0.0) { $0 + Double($1[d]) } / Double(liked.count)
                 variance += liked.reduce(0.0) { $0 + (Double($1[d]) - mean) * (Double($1[d]) - mean) } / Double(liked.count)
             }
         }
-        gamma = Self.sharpness / max(variance, 1e-6)
+        self.init(liked: liked, gamma: Self.sharpness / max(variance, 1e-6), range: range)
     }
 
     /// The score of `embedding`; `excluding` leaves one liked track out (a liked track scored against the others).
     public func score(_ embedding: [Float], excluding: Int? = nil) -> Double {
         let exponents = liked.indices.filter { $0 != excluding }.map { j in
-            -gamma * zip(liked[j], embedding).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            -gamma * range.reduce(0.0) { sum, d in
+                let difference = Double(liked[j][d] - embedding[d])
+                return sum + difference * difference
+            }
         }
         guard let top = exponents.max() else { return 0 }
         return top + log(exponents.reduce(0.0) { $0 + exp($1 - top) } / Double(exponents.count))
@@ -88,45 +104,70 @@ public struct LikedDensityScore: Sendable {
 /// The dislike penalty is softplus(log p_disliked(x) - r), r being the liked tracks' median leave-one-out log
 /// density: near zero wherever dislikes are sparser than liked tracks typically are, and growing with the log density
 /// where they are denser. (The plain log ratio log p_liked - log p_disliked would also reward every track merely for
-/// lying farther from the dislikes than from the likes, far from both.) Every density uses the liked tracks' kernel
-/// width.
+/// lying farther from the dislikes than from the likes, far from both.)
+///
+/// An embedding of several blocks (`DescriptorSpace.densityBlocks`: the descriptor's and the patch code's) has a
+/// density per block, each with the liked tracks' kernel width in that block; a log density is then the weighted sum
+/// of the blocks' (a product of densities).
 public struct TasteDensity: Sendable {
-    public let liked: LikedDensityScore
-    /// nil: no known dislikes.
-    public let disliked: LikedDensityScore?
-    /// nil: no reference library in the space.
-    public let background: LikedDensityScore?
+    /// One block's densities.
+    public struct Block: Sendable {
+        public let weight: Double
+        public let liked: LikedDensityScore
+        /// nil: no known dislikes.
+        public let disliked: LikedDensityScore?
+        /// nil: no reference library in the space.
+        public let background: LikedDensityScore?
+    }
+
+    public let blocks: [Block]
+    public let likedEmbeddings: [[Float]]
+    public let dislikedEmbeddings: [[Float]]
     /// The liked tracks' median leave-one-out log density.
     public let typicalLikedDensity: Double
     /// How much of the background's log density is taken off: chosen among 0-1 on development splits of the genres
     /// collection (every style, never the reported splits); 0.5 and 0.75 were equal there, the smaller one is kept.
     public static let backgroundWeight = 0.5
 
-    public init(liked: [[Float]], disliked: [[Float]], background: [[Float]] = []) {
-        let likedDensity = LikedDensityScore(liked: liked)
-        self.liked = likedDensity
-        self.disliked = disliked.isEmpty ? nil : LikedDensityScore(liked: disliked, gamma: likedDensity.gamma)
-        self.background = background.isEmpty ? nil : LikedDensityScore(liked: background, gamma: likedDensity.gamma)
-        let own = likedDensity.leaveOneOutScores().sorted()
+    /// Densities over `liked` (and `disliked`, `background`) embeddings; nil `blocks`: the whole embedding is one block.
+    public init(liked: [[Float]], disliked: [[Float]], background: [[Float]] = [], blocks: [DensityBlock]? = nil) {
+        let blocks = blocks ?? [DensityBlock(range: 0..<(liked.first?.count ?? 0), weight: 1)]
+        let densities = blocks.map { block in
+            let likedDensity = LikedDensityScore(liked: liked, range: block.range)
+            return Block(weight: block.weight, liked: likedDensity,
+                         disliked: disliked.isEmpty ? nil : LikedDensityScore(liked: disliked, gamma: likedDensity.gamma, range: block.range),
+                         background: background.isEmpty ? nil : LikedDensityScore(liked: background, gamma: likedDensity.gamma, range: block.range))
+        }
+        self.blocks = densities
+        likedEmbeddings = liked
+        dislikedEmbeddings = disliked
+        let own = liked.indices.map { i in densities.reduce(0.0) { $0 + $1.weight * $1.liked.score(liked[i], excluding: i) } }.sorted()
         typicalLikedDensity = own.isEmpty ? 0 : own[own.count / 2]
     }
 
     /// The score of `embedding`; `excludingLiked` leaves one liked track out.
     public func score(_ embedding: [Float], excludingLiked: Int? = nil) -> Double {
-        liked.score(embedding, excluding: excludingLiked) - Self.backgroundWeight * (background?.score(embedding) ?? 0)
-            - dislikePenalty(embedding)
+        scoreWithoutDislikes(embedding, excludingLiked: excludingLiked) - dislikePenalty(embedding)
+    }
+
+    /// The score as if there were no known dislikes.
+    public func scoreWithoutDislikes(_ embedding: [Float], excludingLiked: Int? = nil) -> Double {
+        blocks.reduce(0.0) { sum, block in
+            sum + block.weight * (block.liked.score(embedding, excluding: excludingLiked)
+                                  - Self.backgroundWeight * (block.background?.score(embedding) ?? 0))
+        }
     }
 
     /// softplus(log p_disliked - typical liked log density); 0 without dislikes.
     public func dislikePenalty(_ embedding: [Float]) -> Double {
-        guard let disliked else { return 0 }
-        let z = disliked.score(embedding) - typicalLikedDensity
+        guard !dislikedEmbeddings.isEmpty else { return 0 }
+        let z = blocks.reduce(0.0) { $0 + $1.weight * ($1.disliked?.score(embedding) ?? 0) } - typicalLikedDensity
         return max(z, 0) + log1p(exp(-abs(z)))
     }
 
     /// Every liked track scored against the other liked tracks (and every dislike): what new liked music scores.
     public func leaveOneOutScores() -> [Double] {
-        liked.liked.indices.map { score(liked.liked[$0], excludingLiked: $0) }
+        likedEmbeddings.indices.map { score(likedEmbeddings[$0], excludingLiked: $0) }
     }
 }
 
@@ -136,19 +177,19 @@ public struct DescriptorTaste: Sendable {
     public let space: DescriptorSpace
     public let density: TasteDensity
     /// The liked tracks' embeddings (for "because you liked …").
-    public var likedEmbeddings: [[Float]] { density.liked.liked }
+    public var likedEmbeddings: [[Float]] { density.likedEmbeddings }
     /// The known dislikes' embeddings.
-    public var dislikedEmbeddings: [[Float]] { density.disliked?.liked ?? [] }
+    public var dislikedEmbeddings: [[Float]] { density.dislikedEmbeddings }
     /// Every liked track scored against the others (leave-one-out): what new liked music scores.
     public let calibrationScores: [Double]
 
     /// Describes `liked` and `disliked` and fits the densities on them.
     public init(config: RunConfig, liked: [PCMTrack], disliked: [PCMTrack] = [], space: DescriptorSpace = .builtIn, threads: Int) {
-        let extractor = DescriptorExtractor(config: config)
+        let extractor = DescriptorExtractor(config: config, codebook: space.patchCode?.codebook)
         self.extractor = extractor
         self.space = space
         let embed = { (tracks: [PCMTrack]) in extractor.descriptors(of: tracks, threads: threads).map(space.embed) }
-        density = TasteDensity(liked: embed(liked), disliked: embed(disliked), background: space.background)
+        density = TasteDensity(liked: embed(liked), disliked: embed(disliked), background: space.background, blocks: space.densityBlocks)
         calibrationScores = density.leaveOneOutScores()
     }
 
@@ -206,7 +247,8 @@ extension DescriptorSpace {
         }
         do {
             let space = try JSONDecoder().decode(DescriptorSpace.self, from: data)
-            guard space.mean.count == TrackDescriptor.dimension, space.projection.count == TrackDescriptor.dimension * space.outputDimension else {
+            guard space.mean.count == TrackDescriptor.dimension, space.projection.count == TrackDescriptor.dimension * space.outputDimension,
+                  space.patchCode.map({ $0.codebook.count == $0.mean.count && $0.projection.count == $0.mean.count * $0.outputDimension }) ?? true else {
                 throw DescriptorSpaceError(message: "\(path) was written for descriptors of \(space.mean.count) values; this tunescore computes \(TrackDescriptor.dimension): run `tunescore pretrain` again")
             }
             return space
@@ -249,31 +291,89 @@ public enum DescriptorPretraining {
         /// The folder the track sits in.
         public var source: String
         public var descriptor: [Float]
+        /// The track's patch code, when described with a codebook.
+        public var code: [Float]?
     }
 
-    /// Decodes (through `cache`) and describes every track of `folders`; unreadable files are named to `say`.
+    /// Decodes (through `cache`) and describes every track of `folders`, with its patch code when the config's
+    /// descriptor space has a codebook; unreadable files are named to `say`.
     public static func describe(folders: [RawPath], config: RunConfig, cache: PCMCache, threads: Int,
-                                say: (String) -> Void) -> [DescribedTrack] {
+                                say: (String) -> Void) throws -> [DescribedTrack] {
+        let codebook = try DescriptorSpace.forConfig(config).patchCode?.codebook
+        let decoded = decodeAll(folders: folders, cache: cache, threads: threads, say: say)
+        let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
+        let trackCodes = codebook.map { Self.codes(of: decoded.pcm, codebook: $0, config: config, threads: threads) }
+        return decoded.tracks.indices.map { i in
+            DescribedTrack(path: decoded.tracks[i].path.displayString, source: source(of: decoded.tracks[i]), descriptor: descriptors[i],
+                           code: trackCodes?[i])
+        }
+    }
+
+    /// Learns a patch codebook and fits a space on every track of `folders` (each track's source is the folder it sits
+    /// in), and writes it to `out`.
+    public static func run(folders: [RawPath], out: String, config: RunConfig, cache: PCMCache, threads: Int,
+                           codebookSettings: PatchCodebook.LearnSettings = .init(), say: (String) -> Void) throws -> Summary {
+        let decoded = decodeAll(folders: folders, cache: cache, threads: threads, say: say)
+        let extractor = DescriptorExtractor(config: config)
+        let mel = extractor.mel
+        let patchesPerTrack = codebookSettings.samplePatches / max(decoded.pcm.count, 1) + 1
+        let descriptors = LockedArray<[Float]>(repeating: [], count: decoded.pcm.count)
+        let samples = LockedArray<[Float]>(repeating: [], count: decoded.pcm.count)
+        parallelFor(decoded.pcm.count, threads: threads) { i in
+            let mels = extractor.decibelMels(of: decoded.pcm[i])
+            descriptors[i] = TrackDescriptor.compute(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount)
+            let patches = PatchCodebook.patches(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount,
+                                                bandsPerGroup: codebookSettings.bandsPerGroup, patchFrames: codebookSettings.patchFrames,
+                                                patchHop: codebookSettings.patchHop)
+            samples[i] = samplePatches(patches, count: patchesPerTrack, length: (mel.bandCount / codebookSettings.bandsPerGroup) * codebookSettings.patchFrames,
+                                       seed: codebookSettings.seed &+ UInt64(i))
+        }
+        say("learning a codebook of \(codebookSettings.count) patches")
+        let codebook = try PatchCodebook.learn(patches: samples.elements.flatMap { $0 }, settings: codebookSettings,
+                                               patchLength: (mel.bandCount / codebookSettings.bandsPerGroup) * codebookSettings.patchFrames)
+        say("coding \(decoded.pcm.count) tracks")
+        let trackCodes = Self.codes(of: decoded.pcm, codebook: codebook, config: config, threads: threads)
+        let space = try DescriptorSpace(fitting: descriptors.elements, codes: trackCodes, codebook: codebook,
+                                        sources: decoded.tracks.map(source(of:)))
+        try space.save(to: out)
+        return Summary(tracks: space.referenceTracks, sources: space.referenceSources, dimensions: space.embeddingDimension)
+    }
+
+    /// Every track of `folders`, decoded through `cache`.
+    static func decodeAll(folders: [RawPath], cache: PCMCache, threads: Int, say: (String) -> Void) -> (tracks: [AudioTrack], pcm: [PCMTrack]) {
         let found = MusicCollection.tracks(in: folders)
         for file in found.skipped { say("skipped \(file)") }
         say("decoding \(found.tracks.count) tracks")
         let decoded = MusicCollection.decode(found.tracks, cache: cache, threads: threads)
         for file in decoded.skipped { say("skipped \(file)") }
         say("describing \(decoded.tracks.count) tracks")
-        let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
-        return zip(decoded.tracks, descriptors).map { track, descriptor in
-            DescribedTrack(path: track.path.displayString,
-                           source: URL(fileURLWithPath: track.path.displayString).deletingLastPathComponent().path,
-                           descriptor: descriptor)
-        }
+        return (decoded.tracks, decoded.pcm)
     }
 
-    /// Fits a space on every track of `folders` (each track's source is the folder it sits in) and writes it to `out`.
-    public static func run(folders: [RawPath], out: String, config: RunConfig, cache: PCMCache, threads: Int,
-                           say: (String) -> Void) throws -> Summary {
-        let described = describe(folders: folders, config: config, cache: cache, threads: threads, say: say)
-        let space = try DescriptorSpace(fitting: described.map(\.descriptor), sources: described.map(\.source))
-        try space.save(to: out)
-        return Summary(tracks: space.referenceTracks, sources: space.referenceSources, dimensions: space.outputDimension)
+    /// The patch codes of `pcm`.
+    static func codes(of pcm: [PCMTrack], codebook: PatchCodebook, config: RunConfig, threads: Int) -> [[Float]] {
+        let extractor = DescriptorExtractor(config: config)
+        let codes = LockedArray<[Float]>(repeating: [], count: pcm.count)
+        parallelFor(pcm.count, threads: threads) { i in
+            let mels = extractor.decibelMels(of: pcm[i])
+            codes[i] = codebook.code(decibelMels: mels.values, excerpts: mels.excerpts, bands: extractor.mel.bandCount,
+                                     frames: extractor.mel.frameCount)
+        }
+        return codes.elements
+    }
+
+    /// `count` of the patches (rows of `length`), chosen by `seed`.
+    static func samplePatches(_ patches: [Float], count: Int, length: Int, seed: UInt64) -> [Float] {
+        let n = patches.count / length
+        guard n > count else { return patches }
+        var generator = SeededGenerator(seed: seed)
+        var order = Array(0..<n)
+        for i in 0..<count { order.swapAt(i, i + Int(generator.next() % UInt64(n - i))) }
+        return order.prefix(count).sorted().flatMap { patches[($0 * length)..<(($0 + 1) * length)] }
+    }
+
+    /// The folder a track sits in: its source.
+    static func source(of track: AudioTrack) -> String {
+        URL(fileURLWithPath: track.path.displayString).deletingLastPathComponent().path
     }
 }

@@ -107,16 +107,17 @@ public struct DescriptorScoring: Sendable {
     init?(profile: TasteProfile) throws {
         guard let space = profile.descriptorSpace else { return nil }
         let liked = profile.liked.compactMap(\.descriptorEmbedding)
-        guard liked.count == profile.liked.count, !liked.isEmpty, liked.allSatisfy({ $0.count == space.outputDimension }) else {
+        guard liked.count == profile.liked.count, !liked.isEmpty, liked.allSatisfy({ $0.count == space.embeddingDimension }) else {
             throw TorchError(code: .mismatch, message: "the taste profile's liked tracks do not fit its descriptor space: train again")
         }
         let config = try profile.configJSON.map {
             try RunConfig.parse(Data($0.utf8), sourceName: "the config in the taste profile", baseDirectory: URL(fileURLWithPath: "/"),
                                 purpose: .inspection)
         } ?? RunConfig.musicPreset()
-        extractor = DescriptorExtractor(config: config)
+        extractor = DescriptorExtractor(config: config, codebook: space.patchCode?.codebook)
         self.space = space
-        density = TasteDensity(liked: liked, disliked: profile.dislikedEmbeddings ?? [], background: space.background)
+        density = TasteDensity(liked: liked, disliked: profile.dislikedEmbeddings ?? [], background: space.background,
+                               blocks: space.densityBlocks)
     }
 
     /// Embeddings of decoded tracks in the space.
