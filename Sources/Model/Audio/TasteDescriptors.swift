@@ -27,9 +27,7 @@ public struct DescriptorExtractor: Sendable {
 
     /// Raw descriptors of `tracks`, one track per thread at a time.
     public func descriptors(of tracks: [PCMTrack], threads: Int) -> [[Float]] {
-        let results = LockedArray<[Float]>(repeating: [], count: tracks.count)
-        parallelFor(tracks.count, threads: threads) { i in results[i] = descriptor(of: tracks[i]) }
-        return results.elements
+        parallelMap(tracks.count, threads: threads) { descriptor(of: tracks[$0]) }
     }
 }
 
