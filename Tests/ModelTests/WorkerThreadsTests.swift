@@ -8,7 +8,7 @@ final class WorkerThreadsTests: XCTestCase {
         let workers = WorkerThreads(count: 3, priority: .normal)
         for count in [0, 1, 2, 3, 17, 200] {
             let seen = Locked([Int](repeating: 0, count: count))
-            workers.parallelFor(count) { index in seen.withLock { $0[index] += 1 } }
+            workers.start(count) { index in seen.withLock { $0[index] += 1 } }.wait()
             XCTAssertEqual(seen.value, [Int](repeating: 1, count: count), "count \(count)")
         }
     }
@@ -35,7 +35,7 @@ final class WorkerThreadsTests: XCTestCase {
     /// The scheduling class each job of a parallel loop ran in, as a set of descriptions.
     private func schedulingClasses(of workers: WorkerThreads) -> Set<String> {
         let seen = Locked(Set<String>())
-        workers.parallelFor(8) { _ in
+        workers.start(8) { _ in
             var policy: Int32 = 0
             var parameters = sched_param()
             pthread_getschedparam(pthread_self(), &policy, &parameters)
@@ -43,7 +43,7 @@ final class WorkerThreadsTests: XCTestCase {
             // 5 is SCHED_IDLE; a thread that was refused it runs at nice 19 instead.
             let description = policy == 5 || nice == 19 ? "idle" : "other, nice \(nice)"
             seen.withLock { _ = $0.insert(description) }
-        }
+        }.wait()
         return seen.value
     }
 }
