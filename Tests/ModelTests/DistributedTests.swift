@@ -5,12 +5,7 @@ import TestSupport
 import XCTest
 @testable import Model
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Data-parallel training over c10d/Gloo on 127.0.0.1. c10d lets two ranks live in one process (each its own
-/// ProcessGroup over the one TCPStore rank 0 hosts), so each test runs its ranks on threads of its own.
+/// Data-parallel training over c10d/Gloo on 127.0.0.1, each rank on a thread of its own (`runOnRanks`).
 final class DistributedTests: XCTestCase {
     var folder: URL!
 
@@ -79,57 +74,17 @@ final class DistributedTests: XCTestCase {
 
     // MARK: - Groups on 127.0.0.1
 
-    /// A port nobody listens on right now.
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw XCTSkip("no free port on 127.0.0.1") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Rank `rank` of a group of two on this machine, hosted at `port`, both ranks with the same config.
-    private static func joinPair(rank: Int, port: Int, timeout: Double) throws -> ProcessGroup {
-        try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
-                         configHash: "same", timeout: timeout)
-    }
-
     /// Trains `box`'s networks, one per rank, on a group of two up to epoch `epochs` (3 items per rank and step,
     /// checkpoints in `folder`).
     private func trainPair(_ box: NetworkBox, source: SyntheticSource, epochs: Int, resume: Bool,
                            folder: URL) throws -> [Result<TrainingResult, Error>] {
         let port = try freePort()
-        return ranks(2) { rank in
-            let group = try Self.joinPair(rank: rank, port: port, timeout: 30)
+        return runOnRanks(2) { rank in
+            let group = try joinPair(rank: rank, port: port, timeout: 30)
             return try Trainer(network: box.networks[rank], settings: Self.settings(batchSize: 3, epochs: epochs, checkpoints: folder),
                                configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none,
                                                                    resume: resume) { _ in }
         }
-    }
-
-    /// Runs `body(rank)` for `world` ranks, each on its own thread, and returns each rank's result or error.
-    private func ranks<T: Sendable>(_ world: Int, _ body: @escaping @Sendable (Int) throws -> T) -> [Result<T, Error>] {
-        let results = Locked([Result<T, Error>?](repeating: nil, count: world))
-        let group = DispatchGroup()
-        for rank in 0..<world {
-            let thread = Thread {
-                let result = Result { try body(rank) }
-                results.withLock { $0[rank] = result }
-                group.leave()
-            }
-            thread.stackSize = 8 << 20
-            group.enter()
-            thread.start()
-        }
-        group.wait()
-        return results.value.map { $0 ?? .failure(DistributedError.peerLost("no result")) }
     }
 
     private static func settings(batchSize: Int, epochs: Int, loss: LossWeights = LossWeights(), optimizer: Optimizer.Kind = .adamw,
@@ -147,8 +102,8 @@ final class DistributedTests: XCTestCase {
         let before = networks.map(\.parameterChecksum)
         XCTAssertNotEqual(before[0], before[1])
         let box = NetworkBox(networks)
-        let results = ranks(2) { rank -> TrainingResult in
-            let group = try Self.joinPair(rank: rank, port: port, timeout: 30)
+        let results = runOnRanks(2) { rank -> TrainingResult in
+            let group = try joinPair(rank: rank, port: port, timeout: 30)
             let trainer = try Trainer(network: box.networks[rank], settings: Self.settings(batchSize: 3, epochs: 2, checkpoints: folder),
                                       configJSON: "{}", group: group)
             return try trainer.run(train: SyntheticSource(count: 12), validation: SyntheticSource(count: 4, seed: 9), resume: false) { _ in }
@@ -181,8 +136,8 @@ final class DistributedTests: XCTestCase {
         let box = NetworkBox([try CSINetwork(spec: tinySpec()), try CSINetwork(spec: tinySpec())])
         let port = try freePort(), folder = self.folder!
         let recorded = Locked<[Double]?>(nil)
-        let results = ranks(2) { rank -> Void in
-            let group = try Self.joinPair(rank: rank, port: port, timeout: 30)
+        let results = runOnRanks(2) { rank -> Void in
+            let group = try joinPair(rank: rank, port: port, timeout: 30)
             var losses: [Double] = []
             _ = try Trainer(network: box.networks[rank], settings: Self.settings(batchSize: 8, epochs: 1, loss: loss, optimizer: .sgd, learningRate: 0.01, checkpoints: folder.appendingPathComponent("pair")),
                             configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none, resume: false) { event in
@@ -225,7 +180,7 @@ final class DistributedTests: XCTestCase {
 
     func testRanksWithDifferentConfigsAreRefusedAtStart() throws {
         let port = try freePort()
-        let results = ranks(2) { rank -> ProcessGroup in
+        let results = runOnRanks(2) { rank -> ProcessGroup in
             try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
                              configHash: ProcessGroup.configHash(rank == 0 ? "{\"epochs\": 1}" : "{\"epochs\": 2}"), timeout: 20)
         }
@@ -250,8 +205,8 @@ final class DistributedTests: XCTestCase {
 
     func testARankThatLeavesMakesItsPeerFailNamingIt() throws {
         let port = try freePort()
-        let results = ranks(2) { rank -> String in
-            let group = try Self.joinPair(rank: rank, port: port, timeout: 20)
+        let results = runOnRanks(2) { rank -> String in
+            let group = try joinPair(rank: rank, port: port, timeout: 20)
             _ = try group.sum([1])
             if rank == 1 { return "left" }  // its group closes its connections and stops its heartbeat, as a killed process's would
             Thread.sleep(forTimeInterval: 1)
@@ -263,15 +218,6 @@ final class DistributedTests: XCTestCase {
             guard case DistributedError.peerLost(let message) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("lost rank 1"), message)
         }
-    }
-
-    func testAllReduceTimingMeasuresSomething() throws {
-        let port = try freePort()
-        let results = ranks(2) { rank -> Double in
-            let group = try Self.joinPair(rank: rank, port: port, timeout: 20)
-            return try group.allReduceSeconds(floats: 1 << 16, repeats: 3)
-        }
-        for result in results { XCTAssertGreaterThan(try result.get(), 0) }
     }
 }
 
