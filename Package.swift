@@ -49,13 +49,17 @@ let package = Package(
             name: "tunescore",
             dependencies: ["Benchmarks", "Scoring", "Model", "LibraryScanner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner"]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
-        // Fixture writers the test targets share (not part of the product).
-        .target(name: "TestSupport", dependencies: ["Model", "Features", "LibraryScanner"], path: "Tests/TestSupport"),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport"]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport"]),
+        // What the test targets share (not part of the product), in two layers so a test target sees nothing above
+        // the target it tests: TestSupport needs no product target (temporary folders, WAV files, test signals,
+        // a locked value); ModelTestSupport adds fixtures made of Model's types.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "ModelTestSupport", dependencies: ["TestSupport", "Model", "Features", "LibraryScanner"],
+                path: "Tests/ModelTestSupport"),
+        .testTarget(name: "LibraryScannerTests", dependencies: ["LibraryScanner", "TestSupport"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "TestSupport", "ModelTestSupport"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TestSupport", "ModelTestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "TestSupport", "ModelTestSupport"]),
         .testTarget(name: "tunescoreTests", dependencies: ["tunescore", "Scoring", "LibraryScanner", "TestSupport",
                                                      .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -3,6 +3,7 @@ import Features
 import Foundation
 import LibraryScanner
 import Model
+import Scoring
 
 /// AUROC by both scores at one level (excerpt or track).
 public struct ScorePair: Codable, Sendable {
@@ -204,10 +205,8 @@ public struct MusicExperiment: Sendable {
         let views = try AudioViewMaker(config: config)
         let scores = try scorer.scoreTracks(test.tracks, pcm: test.pcm, views: views, maxExcerpts: config.maxExcerptsPerTrack)
         let scoringSeconds = seconds(since: scoringStart)
-        let trainedOn = outcome.profile.liked.filter { !$0.isHeldOut }.map(\.embedding)
-        let nearest = scores.embeddings.map { embedding in
-            trainedOn.map { zip($0, embedding).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }.max() ?? .nan
-        }
+        let trainedOn = ClosestLiked(liked: outcome.profile.liked.filter { !$0.isHeldOut }.map { ($0.displayName, $0.embedding) })
+        let nearest = scores.embeddings.map { trainedOn.reasons(for: $0, count: 1).first?.similarity ?? .nan }
         return NetworkRun(outcome: outcome, modelOnlyItemsPerSecond: probe.itemsPerSecond, scores: scores, nearestLiked: nearest,
                           scoringSeconds: scoringSeconds)
     }

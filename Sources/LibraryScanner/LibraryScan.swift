@@ -150,7 +150,11 @@ public struct LibraryScan: Sendable {
                               currentPath: nil))
         for batchStart in stride(from: 0, to: files.count, by: batchSize) {
             let batch = Array(files[batchStart..<min(batchStart + batchSize, files.count)])
-            let results = readInParallel(batch)
+            let results = parallelMap(batch.count, threads: concurrency) { i -> ReadResult in
+                var reason: String?
+                let track = readTrack(batch[i], reason: &reason)
+                return ReadResult(track: track, ignoredBecause: reason)
+            }
             try catalog.save(results.compactMap(\.track))
             for (file, result) in zip(batch, results) {
                 count(result.track, isKnown: known[file.path] != nil, in: &summary)
@@ -180,16 +184,6 @@ public struct LibraryScan: Sendable {
     private struct ReadResult: Sendable {
         var track: CatalogTrack?
         var ignoredBecause: String?
-    }
-
-    private func readInParallel(_ batch: [WalkedFile]) -> [ReadResult] {
-        let results = LockedArray(repeating: ReadResult(), count: batch.count)
-        parallelFor(batch.count, threads: concurrency) { index in
-            var reason: String?
-            let track = readTrack(batch[index], reason: &reason)
-            results[index] = ReadResult(track: track, ignoredBecause: reason)
-        }
-        return results.elements
     }
 }
 

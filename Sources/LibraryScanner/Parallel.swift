@@ -22,6 +22,14 @@ public func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// `transform(i)` for i in 0..<count, run as `parallelFor` runs its body, in index order.
+public func parallelMap<Result>(_ count: Int, threads: Int, _ transform: (Int) -> Result) -> [Result] {
+    let results = LockedArray<Result?>(repeating: nil, count: count)
+    parallelFor(count, threads: threads) { i in results[i] = transform(i) }
+    // parallelFor runs every index exactly once, so every slot is set.
+    return results.elements.map { $0! }
+}
+
 /// Hands out 0, 1, 2, … to concurrent workers.
 public final class IndexDispenser: @unchecked Sendable {
     private var next = 0
@@ -42,9 +50,9 @@ public final class IndexDispenser: @unchecked Sendable {
 }
 
 /// Carries a value across a concurrency boundary whose safety the caller guarantees.
-public final class UncheckedBox<T>: @unchecked Sendable {
-    public let value: T
-    public init(_ value: T) { self.value = value }
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// An array whose elements several threads set (each its own index) under a lock.

@@ -48,11 +48,6 @@ final class WorkerThreads: @unchecked Sendable {
     func join(_ loop: SharedLoop) {
         for _ in 0..<min(count, loop.count) { queue.add { loop.runAvailable() } }
     }
-
-    /// Runs `body(i)` for i in 0..<count on the pool's threads (only there) and waits for all of them.
-    func parallelFor(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        start(count, body).wait()
-    }
 }
 
 /// A loop over 0..<count whose indices any thread may claim, each once: the pool's threads, and the thread that

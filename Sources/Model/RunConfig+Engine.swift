@@ -7,19 +7,13 @@ extension RunConfig {
                     inputHeight: inputImageSize[0], inputWidth: inputImageSize[1], numShifts: duplicationFactor)
     }
 
-    /// The loss weights and temperature for the engine.
-    public var engineLossWeights: Model.LossWeights {
-        Model.LossWeights(sim: lossWeights.similarity, shift: lossWeights.shift, cls: lossWeights.classification,
-                    norm: lossWeights.norm, temperature: temperature)
-    }
-
     /// The training loop's settings.
     public var trainingSettings: TrainingSettings {
         var settings = TrainingSettings(
             epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-            optimizer: Model.Optimizer.Kind(rawValue: optimizer.rawValue) ?? .adamw,
+            optimizer: optimizer,
             usesCosineSchedule: lrScheduler != nil, warmupEpochs: Double(warmupEpochs), weightDecay: weightDecay,
-            momentum: momentum, shifts: duplicationFactor, loss: engineLossWeights, seed: UInt64(seed),
+            momentum: momentum, shifts: duplicationFactor, loss: lossWeights, seed: UInt64(seed),
             saveCheckpointEvery: saveCheckpointEpochs, evaluateEvery: evalTestStep,
             checkpointFolder: URL(fileURLWithPath: effectiveCheckpointDirectory),
             dataThreads: dataThreads)

@@ -49,10 +49,6 @@ public struct RunConfig: Sendable {
     public enum ScoreCheckpoint: String, CaseIterable, Sendable {
         case best, last
     }
-    /// The optimiser.
-    public enum Optimizer: String, CaseIterable, Sendable {
-        case adamw, sgd, lars
-    }
     /// The learning-rate schedule (the seed's "cosine" is a one-cycle warm-up plus cosine decay).
     public enum Scheduler: String, CaseIterable, Sendable {
         case cosine
@@ -74,20 +70,6 @@ public struct RunConfig: Sendable {
         /// No path is checked (printing a config, tests).
         case inspection
     }
-    /// The weights of the loss terms; a term with weight 0 is not computed.
-    public struct LossWeights: Sendable, Equatable {
-        public var similarity: Double
-        public var shift: Double
-        public var classification: Double
-        public var norm: Double
-
-        public init(similarity: Double, shift: Double, classification: Double, norm: Double) {
-            self.similarity = similarity
-            self.shift = shift
-            self.classification = classification
-            self.norm = norm
-        }
-    }
 
     public var datasetName = DatasetName.cifar10
     public var modelName = ModelName.resnet
@@ -103,7 +85,7 @@ public struct RunConfig: Sendable {
     public var transforms = Transforms.image
     public var saveCheckpointEpochs = 1
     public var evalTestStep = 1
-    public var optimizer = Optimizer.adamw
+    public var optimizer = Optimizer.Kind.adamw
     public var lrScheduler: Scheduler? = .cosine
     public var weightDecay = 0.0
     /// nil: `effectiveLogDirectory` derives one from the run's settings.
@@ -119,11 +101,16 @@ public struct RunConfig: Sendable {
     public var dataPath = "data"
     public var datasetMean: [Double]? = nil
     public var datasetStd: [Double]? = nil
-    public var lossWeights = LossWeights(similarity: 1, shift: 1, classification: 0, norm: 0)
+    /// The loss terms' weights (`loss_weights`) and the NT-Xent temperature (`temperature`).
+    public var lossWeights = LossWeights()
     public var sampleRate = 16000
     public var sampleLength = 43740
     public var evaluationMode = EvaluationMode.dataset
-    public var temperature = 0.5
+    /// The NT-Xent temperature, kept with the loss weights the engine takes.
+    public var temperature: Double {
+        get { lossWeights.temperature }
+        set { lossWeights.temperature = newValue }
+    }
     public var momentum = 0.9
     public var evalSamples = 4
     public var evalAugment = true

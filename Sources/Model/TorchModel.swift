@@ -75,24 +75,31 @@ public struct ForwardOutput: Sendable {
     public var shiftLogits: [Float]
 }
 
-/// The loss weights and temperature of CSI's objective.
+/// The loss weights and temperature of CSI's objective; a term with weight 0 is not computed.
 public struct LossWeights: Codable, Equatable, Sendable {
-    public var sim: Double
+    /// The NT-Xent (contrastive similarity) term.
+    public var similarity: Double
+    /// The shift-classification term.
     public var shift: Double
-    public var cls: Double
+    /// The class term.
+    public var classification: Double
+    /// The feature-norm term.
     public var norm: Double
+    /// The NT-Xent temperature.
     public var temperature: Double
 
-    public init(sim: Double = 1, shift: Double = 1, cls: Double = 0, norm: Double = 0, temperature: Double = 0.5) {
-        self.sim = sim
+    public init(similarity: Double = 1, shift: Double = 1, classification: Double = 0, norm: Double = 0,
+                temperature: Double = 0.5) {
+        self.similarity = similarity
         self.shift = shift
-        self.cls = cls
+        self.classification = classification
         self.norm = norm
         self.temperature = temperature
     }
 
     var cValue: ct_loss_config {
-        ct_loss_config(weight_sim: sim, weight_shift: shift, weight_cls: cls, weight_norm: norm, temperature: temperature)
+        ct_loss_config(weight_sim: similarity, weight_shift: shift, weight_cls: classification, weight_norm: norm,
+                       temperature: temperature)
     }
 }
 
@@ -239,7 +246,7 @@ public func ntXentLoss(_ z: [Float], count: Int, dim: Int, temperature: Double) 
 /// An optimiser over a network's parameters (AdamW, SGD or LARS); BatchNorm and biases are never decayed.
 public final class Optimizer: @unchecked Sendable {
     /// The optimiser kinds the config's `optimizer` key names.
-    public enum Kind: String, Codable, Sendable { case adamw, sgd, lars }
+    public enum Kind: String, CaseIterable, Codable, Sendable { case adamw, sgd, lars }
 
     let handle: OpaquePointer
     public let kind: Kind

@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import Model
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Benchmarks

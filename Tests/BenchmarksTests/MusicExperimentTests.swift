@@ -2,6 +2,7 @@ import Features
 import Foundation
 import LibraryScanner
 import Model
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Benchmarks
@@ -115,10 +116,11 @@ final class MusicExperimentTests: XCTestCase {
         XCTAssertEqual(report.heldOutTracks, 2)
         XCTAssertEqual(report.outlierTracks, ["high": 2])
         XCTAssertEqual(report.perGroup.keys.sorted(), ["high"])
-        XCTAssertNotNil(report.overall.track.csi)
+        assertIsAUROC(report.overall.track.csi, "track csi")
         XCTAssertEqual(report.rankedBy, "blend")
-        XCTAssertNotNil(report.overall.track.ranked)
-        XCTAssertNotNil(report.overall.track.descriptor)
+        assertIsAUROC(report.overall.track.ranked, "track ranked")
+        assertIsAUROC(report.overall.track.descriptor, "track descriptor")
+        assertIsAUROC(report.overall.track.nearestLikedTrack, "track nearest liked")
         XCTAssertEqual(report.trainFiles.count, report.trainTracks + report.validationTracks)
         XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(report.checkpoint)))
         XCTAssertNotNil(report.modelOnlyItemsPerSecond, "the model-only probe watched the training run")

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Features
 
@@ -153,12 +154,12 @@ final class AudioAugmentationTests: XCTestCase {
         let burst = Signals.sine(frequency: 500, count: 4000) + Array(repeating: 0, count: length - 4000)
         let expectedWet = try SoxEffects.reverberated(burst, reverberance: 70, damping: 50, roomScale: 80, sampleRate: 16_000)
         let expectedShifted = try SoxEffects.pitchShifted(burst, cents: 300, sampleRate: 16_000)
-        let mismatches = LockedCount()
+        let mismatches = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 40) { i in
             let same = i % 2 == 0
                 ? (try? SoxEffects.reverberated(burst, reverberance: 70, damping: 50, roomScale: 80, sampleRate: 16_000)) == expectedWet
                 : (try? SoxEffects.pitchShifted(burst, cents: 300, sampleRate: 16_000)) == expectedShifted
-            if !same { mismatches.increment() }
+            if !same { mismatches.withLock { $0 += 1 } }
         }
         XCTAssertEqual(mismatches.value, 0)
     }
@@ -193,28 +194,12 @@ final class AudioAugmentationTests: XCTestCase {
             var generator = root.derived(UInt64(i))
             return try pipeline.augmented(input, using: &generator)
         }
-        let results = ResultSlots(count: 8)
+        let results = Locked([[Float]?](repeating: nil, count: 8))
         DispatchQueue.concurrentPerform(iterations: 8) { i in
             var generator = root.derived(UInt64(i))
-            results.store(i, try? pipeline.augmented(input, using: &generator))
+            let augmented = try? pipeline.augmented(input, using: &generator)
+            results.withLock { $0[i] = augmented }
         }
-        XCTAssertEqual(results.values, serial.map { Optional($0) })
+        XCTAssertEqual(results.value, serial.map { Optional($0) })
     }
-}
-
-/// Collects results from concurrent workers.
-private final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [[Float]?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func store(_ index: Int, _ value: [Float]?) { lock.withLock { slots[index] = value } }
-    var values: [[Float]?] { lock.withLock { slots } }
-}
-
-/// A counter several threads increment.
-private final class LockedCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

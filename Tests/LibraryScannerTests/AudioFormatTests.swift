@@ -9,12 +9,12 @@ final class AudioFormatTests: FolderTestCase {
     }
 
     func testAnID3TagIsLookedPast() throws {
-        let flac = try FixtureWriter.writeTone(.flac, to: folder.path.appending("plain.flac"))
-        let tagged = folder.path.appending("tagged-flac")
+        let flac = try FixtureWriter.writeTone(.flac, to: folder.appending("plain.flac"))
+        let tagged = folder.appending("tagged-flac")
         try FixtureWriter.writeBytes(id3Tag(bodySize: 5000) + FixtureWriter.readBytes(flac), to: tagged)
         XCTAssertEqual(try AudioFormat.detect(path: tagged), .flac)
 
-        let mp3 = try FixtureWriter.writeTone(.mp3, seconds: 2, to: folder.path.appending("tagged.mp3"))
+        let mp3 = try FixtureWriter.writeTone(.mp3, seconds: 2, to: folder.appending("tagged.mp3"))
         try FixtureWriter.writeTags(title: "T", artist: "A", album: "B", genre: "G", year: 1999, track: 2, to: mp3)
         XCTAssertEqual(Array(try FixtureWriter.readBytes(mp3).prefix(3)), Array("ID3".utf8))
         XCTAssertEqual(try AudioFormat.detect(path: mp3), .mp3)

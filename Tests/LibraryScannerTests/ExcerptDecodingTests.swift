@@ -44,7 +44,7 @@ final class ExcerptDecodingTests: FolderTestCase {
 
     func testSndfileMpg123AndFFmpegSeekToTheSamplesAWholeDecodeGives() throws {
         for format in FixtureFormat.allCases {
-            let path = folder.path.appending("chirp-\(format).\(format.fileExtension)")
+            let path = folder.appending("chirp-\(format).\(format.fileExtension)")
             let chirp = Self.chirp(sampleRate: format.sampleRate)
             try FixtureWriter.write([chirp, chirp], sampleRate: format.sampleRate, format: format, to: path)
             let lossless = [FixtureFormat.wav, .flac, .aiff].contains(format)
@@ -56,17 +56,17 @@ final class ExcerptDecodingTests: FolderTestCase {
         try FixtureWriter.requireFFmpeg()
         let input = "aevalsrc=0.5*sin(2*PI*(200*t+30*t*t)):s=44100:d=\(Int(Self.seconds))"
         for (name, arguments) in [("aac.m4a", ["-c:a", "aac"]), ("alac.m4a", ["-c:a", "alac"]), ("vorbis.mka", ["-c:a", "libvorbis"])] {
-            let path = try FixtureWriter.encodeWithFFmpeg(input: input, arguments: arguments, to: folder.path.appending(name))
+            let path = try FixtureWriter.encodeWithFFmpeg(input: input, arguments: arguments, to: folder.appending(name))
             try assertExcerptsMatchWholeDecode(path, tolerance: 2e-3, seeks: name.hasSuffix(".m4a"))
         }
         // A VBR MP3 without a Xing/LAME header: libmpg123 only estimates its length and seek points from the bitrate
         // until every frame header is read, which the excerpt decode does first.
         let vbr = try FixtureWriter.encodeWithFFmpeg(input: input, arguments: ["-c:a", "libmp3lame", "-q:a", "2", "-write_xing", "0"],
-                                                     to: folder.path.appending("vbr-no-xing.mp3"))
+                                                     to: folder.appending("vbr-no-xing.mp3"))
         try assertExcerptsMatchWholeDecode(vbr, tolerance: 2e-3)
         // ADTS AAC has no length but FFmpeg's bitrate guess: the whole file is decoded and the excerpts cut from it.
         let adts = try FixtureWriter.encodeWithFFmpeg(input: input, arguments: ["-c:a", "aac", "-f", "adts"],
-                                                      to: folder.path.appending("adts.aac"))
+                                                      to: folder.appending("adts.aac"))
         try assertExcerptsMatchWholeDecode(adts, tolerance: 1e-6, seeks: false)
     }
 

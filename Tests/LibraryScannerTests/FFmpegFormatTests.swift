@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import LibraryScanner
 
@@ -25,7 +26,7 @@ final class FFmpegFormatTests: FolderTestCase {
     @discardableResult
     private func encode(_ name: String, _ arguments: [String], input: String = "sine=frequency=440:duration=6:sample_rate=44100")
         throws -> RawPath {
-        try FixtureWriter.encodeWithFFmpeg(input: input, arguments: arguments, to: folder.path.appending(name))
+        try FixtureWriter.encodeWithFFmpeg(input: input, arguments: arguments, to: folder.appending(name))
     }
 
     func testEveryFormatDecodesWithItsLengthFrequencyAndTags() throws {
@@ -36,10 +37,10 @@ final class FFmpegFormatTests: FolderTestCase {
             XCTAssertEqual(audio.format, format, name)
             XCTAssertEqual(audio.sourceDuration, 6, accuracy: 0.1, name)
             let middle = Array(audio.samples[16_000..<80_000])
-            XCTAssertEqual(Signal.zeroCrossingFrequency(middle, sampleRate: 16_000), 440, accuracy: 3, name)
+            XCTAssertEqual(Signals.zeroCrossingFrequency(middle, sampleRate: 16_000), 440, accuracy: 3, name)
         }
-        let catalog = try TrackCatalog(path: folder.path.appending("library.sqlite").displayString)
-        let summary = try LibraryScan().scan(folders: [folder.path], catalog: catalog)
+        let catalog = try TrackCatalog(path: folder.appending("library.sqlite").displayString)
+        let summary = try LibraryScan().scan(folders: [folder], catalog: catalog)
         XCTAssertEqual(summary.failed, 0)
         let tracks = try catalog.tracks()
         XCTAssertEqual(tracks.count, formats.count)
@@ -63,18 +64,18 @@ final class FFmpegFormatTests: FolderTestCase {
     func testDamagedProtectedAndVideoFilesAreFailuresWithReasons() throws {
         let good = try encode("good.m4a", ["-c:a", "aac"])
         let bytes = try FixtureWriter.readBytes(good)
-        try FixtureWriter.writeBytes(Array(bytes.prefix(bytes.count / 3)), to: folder.path.appending("truncated.m4a"))
-        try FixtureWriter.writeBytes((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, to: folder.path.appending("random.m4a"))
-        try FixtureWriter.writeBytes([], to: folder.path.appending("empty.m4a"))
+        try FixtureWriter.writeBytes(Array(bytes.prefix(bytes.count / 3)), to: folder.appending("truncated.m4a"))
+        try FixtureWriter.writeBytes((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, to: folder.appending("random.m4a"))
+        try FixtureWriter.writeBytes([], to: folder.appending("empty.m4a"))
         // An iTunes-protected track: the sample entry says "drms" where a plain one says "mp4a".
         let entry = Array("mp4a".utf8)
         let at = try XCTUnwrap((0...(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == entry })
-        try FixtureWriter.writeBytes(Array(bytes[..<at]) + Array("drms".utf8) + Array(bytes[(at + 4)...]), to: folder.path.appending("drm.m4a"))
+        try FixtureWriter.writeBytes(Array(bytes[..<at]) + Array("drms".utf8) + Array(bytes[(at + 4)...]), to: folder.appending("drm.m4a"))
         try encode("clip.mp4", ["-f", "lavfi", "-i", "testsrc=duration=2:size=64x64", "-t", "2", "-shortest"])
         try FileManager.default.removeItem(atPath: good.displayString)
 
-        let catalog = try TrackCatalog(path: folder.path.appending("library.sqlite").displayString)
-        let summary = try LibraryScan().scan(folders: [folder.path], catalog: catalog)
+        let catalog = try TrackCatalog(path: folder.appending("library.sqlite").displayString)
+        let summary = try LibraryScan().scan(folders: [folder], catalog: catalog)
         XCTAssertEqual(summary.failed, 5, "every damaged file is a failure, none is dropped silently")
         let failures = Dictionary(try catalog.failures().map { ($0.path.lastComponentString, $0.reason) }, uniquingKeysWith: { a, _ in a })
         XCTAssertTrue(failures["truncated.m4a"]?.contains("ffmpeg error") ?? false, "\(failures)")

@@ -1,38 +1,17 @@
 import CSndfile
 import CTagLib
 import Foundation
+import TestSupport
 import XCTest
 @testable import LibraryScanner
 
-/// A fresh folder per test, removed afterwards.
-final class TemporaryFolder {
-    let path: RawPath
-
-    init() throws {
-        let template = NSTemporaryDirectory() + "tunescore-scanner-XXXXXX"
-        var bytes = Array(template.utf8CString)
-        guard mkdtemp(&bytes) != nil else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        path = RawPath(bytes: bytes.dropLast().map { UInt8(bitPattern: $0) })
-    }
-
-    deinit {
-        // Restore permissions a test may have removed, then delete everything.
-        _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwx", path.displayString])
-            .waitUntilExit()
-        _ = try? Process.run(URL(fileURLWithPath: "/bin/rm"), arguments: ["-rf", path.displayString]).waitUntilExit()
-    }
-}
-
-/// A test case with a fresh temporary folder per test.
+/// A test case with a fresh temporary folder per test (removed afterwards), as the raw path the scanner takes.
 class FolderTestCase: XCTestCase {
-    var folder: TemporaryFolder!
+    var folder: RawPath!
 
     override func setUpWithError() throws {
-        folder = try TemporaryFolder()
-    }
-
-    override func tearDown() {
-        folder = nil
+        try super.setUpWithError()
+        folder = RawPath(try makeTemporaryDirectory().path)
     }
 }
 
@@ -77,36 +56,6 @@ enum FixtureFormat: CaseIterable {
     var sampleRate: Int { self == .opus ? 48000 : 44100 }
 }
 
-/// Signals written as audio fixtures.
-enum Signal {
-    /// A sine of `frequency` Hz on every channel, at amplitude 0.5.
-    static func tone(frequency: Double, seconds: Double, sampleRate: Int) -> [Float] {
-        (0..<Int(seconds * Double(sampleRate))).map {
-            Float(0.5 * sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate)))
-        }
-    }
-
-    /// Power of `frequency` in `samples` (Goertzel), normalised by the length so tones of any length compare.
-    static func power(at frequency: Double, in samples: [Float], sampleRate: Int) -> Double {
-        let coefficient = 2 * cos(2 * Double.pi * frequency / Double(sampleRate))
-        var previous = 0.0, beforePrevious = 0.0
-        for sample in samples {
-            let current = Double(sample) + coefficient * previous - beforePrevious
-            beforePrevious = previous
-            previous = current
-        }
-        let power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious
-        return power / Double(samples.count * samples.count)
-    }
-
-    /// Frequency estimated from upward zero crossings.
-    static func zeroCrossingFrequency(_ samples: [Float], sampleRate: Int) -> Double {
-        var crossings = 0
-        for index in 1..<samples.count where samples[index - 1] < 0 && samples[index] >= 0 { crossings += 1 }
-        return Double(crossings) * Double(sampleRate) / Double(samples.count)
-    }
-}
-
 enum FixtureWriter {
     /// Writes `channels` (each a list of samples, all the same length) to `path` as `format`.
     static func write(_ channels: [[Float]], sampleRate: Int, format: FixtureFormat, to path: RawPath) throws {
@@ -138,7 +87,7 @@ enum FixtureWriter {
     @discardableResult
     static func writeTone(_ format: FixtureFormat, frequency: Double = 440, seconds: Double = 2, channels: Int = 2,
                           to path: RawPath) throws -> RawPath {
-        let tone = Signal.tone(frequency: frequency, seconds: seconds, sampleRate: format.sampleRate)
+        let tone = Signals.tone(frequency: frequency, seconds: seconds, sampleRate: format.sampleRate)
         try write(Array(repeating: tone, count: channels), sampleRate: format.sampleRate, format: format, to: path)
         return path
     }
@@ -207,13 +156,4 @@ enum FixtureWriter {
 struct FixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Text gathered from several threads (parallel workers, a progress bar's sink).
-final class LockedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-
-    func append(_ text: String) { lock.withLock { stored.append(text) } }
-    var entries: [String] { lock.withLock { stored } }
 }

@@ -1,15 +1,16 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import LibraryScanner
 
 final class LibraryScanTests: FolderTestCase {
     private var catalog: TrackCatalog!
-    private var music: RawPath { folder.path.appending("music") }
+    private var music: RawPath { folder.appending("music") }
     private let nonUTF8Name: [UInt8] = Array("caf".utf8) + [0xFF, 0xFE] + Array(".flac".utf8)
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        catalog = try TrackCatalog(path: folder.path.appending("library.sqlite").displayString)
+        catalog = try TrackCatalog(path: folder.appending("library.sqlite").displayString)
         XCTAssertEqual(music.withCString { mkdir($0, 0o755) }, 0)
     }
 
@@ -100,7 +101,7 @@ final class LibraryScanTests: FolderTestCase {
         XCTAssertEqual(music.appending("b.wav").withCString { unlink($0) }, 0)
         let previous = FileManager.default.currentDirectoryPath
         // The working folder is process-wide; XCTest runs these tests one at a time.
-        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.path.displayString))
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.displayString))
         defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
 
         let summary = try LibraryScan().scan(folders: [RawPath("music/")], catalog: catalog)
@@ -128,13 +129,13 @@ final class LibraryScanTests: FolderTestCase {
 
     func testProgressReachesTheEndAndTheBarThrottles() throws {
         try makeLibrary()
-        let events = LockedLog()
+        let events = Locked<[String]>([])
         let bar = ProgressBar(isTerminal: false, maximumRate: 10) { events.append($0) }
         let summary = try LibraryScan().scan(folders: [music], catalog: catalog) { progress in
             bar.update(progress)
         }
         bar.finish(summary)
-        let lines = events.entries.joined().split(separator: "\n")
+        let lines = events.value.joined().split(separator: "\n")
         XCTAssertTrue(lines.contains("scan: 13/13 read truncated.flac"), "\(lines)")
         XCTAssertLessThan(lines.count, 6, "throttled to 10 a second")
         XCTAssertEqual(lines.last, "scan: 8 new, 0 changed, 0 unchanged, 4 failed, 1 not audio")

@@ -1,14 +1,15 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import LibraryScanner
 
 final class TrackCatalogTests: FolderTestCase {
     private func openCatalog() throws -> TrackCatalog {
-        try TrackCatalog(path: folder.path.appending("db/library.sqlite").displayString)
+        try TrackCatalog(path: folder.appending("db/library.sqlite").displayString)
     }
 
     private func track(_ name: [UInt8], failure: String? = nil) -> CatalogTrack {
-        CatalogTrack(path: folder.path.appending(name), size: 10, modificationTimeNs: 5, format: .flac,
+        CatalogTrack(path: folder.appending(name), size: 10, modificationTimeNs: 5, format: .flac,
                      tags: TrackTags(title: "T", year: 2001), duration: 1.5, failure: failure,
                      scannedAt: Date(timeIntervalSince1970: 1_700_000_000))
     }
@@ -50,16 +51,16 @@ final class TrackCatalogTests: FolderTestCase {
         let tracks = try catalog.tracks()
         XCTAssertEqual(tracks, [track(odd)])
         XCTAssertEqual(try catalog.failures(),
-                       [TrackFailure(path: folder.path.appending("bad.mp3"), reason: "content error 2: not audio")])
-        try catalog.remove([folder.path.appending(odd)])
+                       [TrackFailure(path: folder.appending("bad.mp3"), reason: "content error 2: not audio")])
+        try catalog.remove([folder.appending(odd)])
         XCTAssertEqual(try catalog.tracks(), [])
     }
 
     func testSeveralConnectionsWritingAtOnceDoNotFail() throws {
         // Separate pools are separate SQLite connections, locking like separate processes would.
-        let path = folder.path.appending("db/library.sqlite").displayString
+        let path = folder.appending("db/library.sqlite").displayString
         let writers = 4
-        let failures = LockedLog()
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: writers) { writer in
             do {
                 let catalog = try TrackCatalog(path: path)
@@ -76,7 +77,7 @@ final class TrackCatalogTests: FolderTestCase {
                 failures.append("\(error)")
             }
         }
-        XCTAssertEqual(failures.entries, [])
+        XCTAssertEqual(failures.value, [])
         XCTAssertEqual(try TrackCatalog(path: path).tracks().count, writers * 20 * 10)
     }
 

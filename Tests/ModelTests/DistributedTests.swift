@@ -1,26 +1,17 @@
 import Features
 import Foundation
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Model
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Data-parallel training over c10d/Gloo on 127.0.0.1. c10d lets two ranks live in one process (each its own
-/// ProcessGroup over the one TCPStore rank 0 hosts), so each test runs its ranks on threads of its own.
+/// Data-parallel training over c10d/Gloo on 127.0.0.1, each rank on a thread of its own (`runOnRanks`).
 final class DistributedTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-dist-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try makeTemporaryDirectory()
         TorchRuntime.configureThreads()
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
     }
 
     // MARK: - The epoch plan
@@ -83,37 +74,17 @@ final class DistributedTests: XCTestCase {
 
     // MARK: - Groups on 127.0.0.1
 
-    /// A port nobody listens on right now.
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    /// Trains `box`'s networks, one per rank, on a group of two up to epoch `epochs` (3 items per rank and step,
+    /// checkpoints in `folder`).
+    private func trainPair(_ box: NetworkBox, source: SyntheticSource, epochs: Int, resume: Bool,
+                           folder: URL) throws -> [Result<TrainingResult, Error>] {
+        let port = try freePort()
+        return runOnRanks(2) { rank in
+            let group = try joinPair(rank: rank, port: port, timeout: 30)
+            return try Trainer(network: box.networks[rank], settings: Self.settings(batchSize: 3, epochs: epochs, checkpoints: folder),
+                               configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none,
+                                                                   resume: resume) { _ in }
         }
-        guard bound else { throw XCTSkip("no free port on 127.0.0.1") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Runs `body(rank)` for `world` ranks, each on its own thread, and returns each rank's result or error.
-    private func ranks<T: Sendable>(_ world: Int, _ body: @escaping @Sendable (Int) throws -> T) -> [Result<T, Error>] {
-        let results = LockedResults<T>(count: world)
-        let group = DispatchGroup()
-        for rank in 0..<world {
-            let thread = Thread {
-                results.set(rank, Result { try body(rank) })
-                group.leave()
-            }
-            thread.stackSize = 8 << 20
-            group.enter()
-            thread.start()
-        }
-        group.wait()
-        return results.values
     }
 
     private static func settings(batchSize: Int, epochs: Int, loss: LossWeights = LossWeights(), optimizer: Optimizer.Kind = .adamw,
@@ -131,9 +102,8 @@ final class DistributedTests: XCTestCase {
         let before = networks.map(\.parameterChecksum)
         XCTAssertNotEqual(before[0], before[1])
         let box = NetworkBox(networks)
-        let results = ranks(2) { rank -> TrainingResult in
-            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
-                                         configHash: "same", timeout: 30)
+        let results = runOnRanks(2) { rank -> TrainingResult in
+            let group = try joinPair(rank: rank, port: port, timeout: 30)
             let trainer = try Trainer(network: box.networks[rank], settings: Self.settings(batchSize: 3, epochs: 2, checkpoints: folder),
                                       configJSON: "{}", group: group)
             return try trainer.run(train: SyntheticSource(count: 12), validation: SyntheticSource(count: 4, seed: 9), resume: false) { _ in }
@@ -153,7 +123,7 @@ final class DistributedTests: XCTestCase {
         // what still differs is BatchNorm, whose statistics each rank takes over its own half. With 8 items a rank
         // (32 inputs) that moves the losses by well under 1 % over these steps; with 2 items a rank (8 inputs of two
         // patterns) by up to 15 % by the third step, so the batches here are not smaller.
-        let loss = LossWeights(sim: 0, shift: 1)
+        let loss = LossWeights(similarity: 0, shift: 1)
         let source = SyntheticSource(count: 64)
         TorchRuntime.seed(21)
         let alone = try CSINetwork(spec: tinySpec())
@@ -165,19 +135,18 @@ final class DistributedTests: XCTestCase {
         TorchRuntime.seed(21)
         let box = NetworkBox([try CSINetwork(spec: tinySpec()), try CSINetwork(spec: tinySpec())])
         let port = try freePort(), folder = self.folder!
-        let recorded = LockedResults<[Double]>(count: 1)
-        let results = ranks(2) { rank -> Void in
-            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
-                                         configHash: "same", timeout: 30)
+        let recorded = Locked<[Double]?>(nil)
+        let results = runOnRanks(2) { rank -> Void in
+            let group = try joinPair(rank: rank, port: port, timeout: 30)
             var losses: [Double] = []
             _ = try Trainer(network: box.networks[rank], settings: Self.settings(batchSize: 8, epochs: 1, loss: loss, optimizer: .sgd, learningRate: 0.01, checkpoints: folder.appendingPathComponent("pair")),
                             configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none, resume: false) { event in
                 if case .step(let report) = event { losses.append(report.loss.total) }
             }
-            if rank == 0 { recorded.set(0, .success(losses)) }
+            if rank == 0 { recorded.withLock { $0 = losses } }
         }
         for result in results { try result.get() }
-        let pair = try recorded.values[0].get()
+        let pair = try XCTUnwrap(recorded.value, "rank 0 recorded its losses")
         XCTAssertEqual(single.count, 4)
         XCTAssertEqual(pair.count, 4, "rank 0 reports the ranks' mean loss of each of the 4 steps")
         for (step, (a, b)) in zip(single, pair).enumerated() {
@@ -187,17 +156,12 @@ final class DistributedTests: XCTestCase {
     }
 
     func testATwoRankRunResumesAloneAndAloneRunResumesOnTwoRanks() throws {
-        let port = try freePort(), folder = self.folder!
+        let folder = self.folder!
         let source = SyntheticSource(count: 12)
         // Epoch 1 on two ranks (2 steps of 2 x 3 items).
         TorchRuntime.seed(5)
         let pair = NetworkBox([try CSINetwork(spec: tinySpec()), try CSINetwork(spec: tinySpec())])
-        let first = ranks(2) { rank -> TrainingResult in
-            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
-                                         configHash: "same", timeout: 30)
-            return try Trainer(network: pair.networks[rank], settings: Self.settings(batchSize: 3, epochs: 1, checkpoints: folder),
-                               configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none, resume: false) { _ in }
-        }
+        let first = try trainPair(pair, source: source, epochs: 1, resume: false, folder: folder)
         XCTAssertEqual(try first.map { try $0.get().steps }, [2, 2])
         // Epoch 2 alone: 4 steps of 3 items, counted on from epoch 1's end.
         let alone = try Trainer(network: try CSINetwork(spec: tinySpec()), settings: Self.settings(batchSize: 3, epochs: 2, checkpoints: folder),
@@ -205,14 +169,8 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(alone.epochsCompleted, 2)
         XCTAssertEqual(alone.steps, 8, "the step follows from the epoch at the new world size: 2 epochs x 4 steps")
         // Epoch 3 on two ranks again, both from the same last.pt.
-        let port2 = try freePort()
         let again = NetworkBox([try CSINetwork(spec: tinySpec()), try CSINetwork(spec: tinySpec())])
-        let third = ranks(2) { rank -> TrainingResult in
-            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port2),
-                                         configHash: "same", timeout: 30)
-            return try Trainer(network: again.networks[rank], settings: Self.settings(batchSize: 3, epochs: 3, checkpoints: folder),
-                               configJSON: "{}", group: group).run(train: source, validation: Optional<SyntheticSource>.none, resume: true) { _ in }
-        }
+        let third = try trainPair(again, source: source, epochs: 3, resume: true, folder: folder)
         let results = try third.map { try $0.get() }
         XCTAssertEqual(results.map(\.epochsCompleted), [3, 3])
         XCTAssertEqual(results.map(\.steps), [6, 6], "3 epochs x 2 steps of 2 x 3 items")
@@ -222,7 +180,7 @@ final class DistributedTests: XCTestCase {
 
     func testRanksWithDifferentConfigsAreRefusedAtStart() throws {
         let port = try freePort()
-        let results = ranks(2) { rank -> ProcessGroup in
+        let results = runOnRanks(2) { rank -> ProcessGroup in
             try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
                              configHash: ProcessGroup.configHash(rank == 0 ? "{\"epochs\": 1}" : "{\"epochs\": 2}"), timeout: 20)
         }
@@ -247,9 +205,8 @@ final class DistributedTests: XCTestCase {
 
     func testARankThatLeavesMakesItsPeerFailNamingIt() throws {
         let port = try freePort()
-        let results = ranks(2) { rank -> String in
-            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
-                                         configHash: "same", timeout: 20)
+        let results = runOnRanks(2) { rank -> String in
+            let group = try joinPair(rank: rank, port: port, timeout: 20)
             _ = try group.sum([1])
             if rank == 1 { return "left" }  // its group closes its connections and stops its heartbeat, as a killed process's would
             Thread.sleep(forTimeInterval: 1)
@@ -262,31 +219,10 @@ final class DistributedTests: XCTestCase {
             XCTAssertTrue(message.contains("lost rank 1"), message)
         }
     }
-
-    func testAllReduceTimingMeasuresSomething() throws {
-        let port = try freePort()
-        let results = ranks(2) { rank -> Double in
-            let group = try ProcessGroup(Rendezvous(rank: rank, worldSize: 2, masterAddress: "127.0.0.1", masterPort: port),
-                                         configHash: "same", timeout: 20)
-            return try group.allReduceSeconds(floats: 1 << 16, repeats: 3)
-        }
-        for result in results { XCTAssertGreaterThan(try result.get(), 0) }
-    }
 }
 
 /// Networks handed to rank threads (each rank drives only its own).
 private final class NetworkBox: @unchecked Sendable {
     let networks: [CSINetwork]
     init(_ networks: [CSINetwork]) { self.networks = networks }
-}
-
-/// Per-rank results written from rank threads.
-private final class LockedResults<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<T, Error>?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<T, Error>) { lock.withLock { slots[index] = value } }
-    var values: [Result<T, Error>] {
-        lock.withLock { slots.map { $0 ?? .failure(DistributedError.peerLost("no result")) } }
-    }
 }

@@ -1,5 +1,6 @@
 import Features
 import Foundation
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Model
@@ -8,13 +9,8 @@ final class EngineTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-engine-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try makeTemporaryDirectory()
         TorchRuntime.configureThreads()
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
     }
 
     func testNTXentMatchesHandComputation() throws {
@@ -124,7 +120,7 @@ final class EngineTests: XCTestCase {
         let network = try CSINetwork(spec: tinySpec())
         let batch = ShiftMajorBatch.make(source: SyntheticSource(count: 4), items: Array(0..<4), shifts: 2,
                                          generator: SeededGenerator(seed: 5))
-        let loss = try network.evalLoss(batch, loss: LossWeights(sim: 0, shift: 1, cls: 0, norm: 2))
+        let loss = try network.evalLoss(batch, loss: LossWeights(similarity: 0, shift: 1, classification: 0, norm: 2))
         XCTAssertEqual(loss.sim, 0)
         XCTAssertGreaterThan(loss.norm, 0)
         XCTAssertEqual(loss.total, loss.shift + 2 * loss.norm, accuracy: 1e-4)

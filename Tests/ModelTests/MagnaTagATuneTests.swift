@@ -1,5 +1,6 @@
 import Foundation
 import LibraryScanner
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Model

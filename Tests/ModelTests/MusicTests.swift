@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import LibraryScanner
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Model
@@ -9,11 +10,8 @@ final class MusicTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-music-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try makeTemporaryDirectory()
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     private func track(_ name: String, seconds: Double, frequency: Double = 440, group: String? = nil) throws -> AudioTrack {
         try WAVFile.toneTrack(name, in: folder, seconds: seconds, frequency: frequency, group: group)

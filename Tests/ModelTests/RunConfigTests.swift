@@ -24,7 +24,7 @@ final class RunConfigTests: XCTestCase {
         let config = try RunConfig.load(contentsOf: url, purpose: .inspection)
         XCTAssertEqual(config.epochs, 7)
         XCTAssertEqual(config.batchSize, 32)
-        XCTAssertEqual(config.lossWeights, .init(similarity: 1, shift: 1, classification: 0, norm: 0.5))
+        XCTAssertEqual(config.lossWeights, LossWeights(similarity: 1, shift: 1, classification: 0, norm: 0.5, temperature: 0.5))
         XCTAssertEqual(config.temperature, 0.5)
         XCTAssertEqual(config.evalSamples, 4)
         XCTAssertEqual(config.device, .cpu)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Model
 
@@ -6,9 +7,9 @@ final class WorkerThreadsTests: XCTestCase {
     func testEveryIndexRunsOnceWhateverTheCountAndThePoolIsReused() {
         let workers = WorkerThreads(count: 3, priority: .normal)
         for count in [0, 1, 2, 3, 17, 200] {
-            let seen = Counts(count)
-            workers.parallelFor(count) { seen.add($0) }
-            XCTAssertEqual(seen.values, [Int](repeating: 1, count: count), "count \(count)")
+            let seen = Locked([Int](repeating: 0, count: count))
+            workers.start(count) { index in seen.withLock { $0[index] += 1 } }.wait()
+            XCTAssertEqual(seen.value, [Int](repeating: 1, count: count), "count \(count)")
         }
     }
 
@@ -18,10 +19,10 @@ final class WorkerThreadsTests: XCTestCase {
         let workers = WorkerThreads(count: 1, priority: .normal)
         let release = DispatchSemaphore(value: 0)
         let blocker = workers.start(1) { _ in release.wait() }
-        let seen = Counts(50)
-        let loop = workers.start(50) { seen.add($0) }
+        let seen = Locked([Int](repeating: 0, count: 50))
+        let loop = workers.start(50) { index in seen.withLock { $0[index] += 1 } }
         loop.helpUntilDone()
-        XCTAssertEqual(seen.values, [Int](repeating: 1, count: 50))
+        XCTAssertEqual(seen.value, [Int](repeating: 1, count: 50))
         release.signal()
         blocker.wait()
     }
@@ -33,30 +34,16 @@ final class WorkerThreadsTests: XCTestCase {
 
     /// The scheduling class each job of a parallel loop ran in, as a set of descriptions.
     private func schedulingClasses(of workers: WorkerThreads) -> Set<String> {
-        let seen = Descriptions()
-        workers.parallelFor(8) { _ in
+        let seen = Locked(Set<String>())
+        workers.start(8) { _ in
             var policy: Int32 = 0
             var parameters = sched_param()
             pthread_getschedparam(pthread_self(), &policy, &parameters)
             let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
             // 5 is SCHED_IDLE; a thread that was refused it runs at nice 19 instead.
-            seen.add(policy == 5 || nice == 19 ? "idle" : "other, nice \(nice)")
-        }
-        return seen.values
+            let description = policy == 5 || nice == 19 ? "idle" : "other, nice \(nice)"
+            seen.withLock { _ = $0.insert(description) }
+        }.wait()
+        return seen.value
     }
-}
-
-private final class Counts: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [Int]
-    init(_ count: Int) { counts = [Int](repeating: 0, count: count) }
-    func add(_ index: Int) { lock.withLock { counts[index] += 1 } }
-    var values: [Int] { lock.withLock { counts } }
-}
-
-private final class Descriptions: @unchecked Sendable {
-    private let lock = NSLock()
-    private var descriptions = Set<String>()
-    func add(_ description: String) { _ = lock.withLock { descriptions.insert(description) } }
-    var values: Set<String> { lock.withLock { descriptions } }
 }

@@ -120,7 +120,7 @@ final class ScoreCacheTests: XCTestCase {
         // Separate pools are separate SQLite connections, locking as separate processes would.
         let path = databasePath
         _ = try ScoreCache(path: path)
-        let failures = FailureLog()
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 2) { writer in
             do {
                 let cache = try ScoreCache(path: path)
@@ -131,7 +131,7 @@ final class ScoreCacheTests: XCTestCase {
                 failures.append("\(error)")
             }
         }
-        XCTAssertEqual(failures.entries, [])
+        XCTAssertEqual(failures.value, [])
         let cache = try ScoreCache(path: path)
         XCTAssertEqual(try cache.count(modelID: "w0"), 500)
         XCTAssertEqual(try cache.count(modelID: "w1"), 500)
@@ -144,7 +144,7 @@ final class ScoreCacheTests: XCTestCase {
         let folder = (databasePath as NSString).deletingLastPathComponent
         for round in 0..<8 {
             let path = "\(folder)/new-\(round).sqlite"
-            let failures = FailureLog()
+            let failures = Locked<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 4) { opener in
                 do {
                     if opener.isMultiple(of: 2) {
@@ -156,7 +156,7 @@ final class ScoreCacheTests: XCTestCase {
                     failures.append("\(error)")
                 }
             }
-            XCTAssertEqual(failures.entries, [], "round \(round)")
+            XCTAssertEqual(failures.value, [], "round \(round)")
             XCTAssertEqual(try TrackCatalog(path: path).appliedMigrations(), TrackCatalog.migrationIdentifiers)
             XCTAssertEqual(try ScoreCache(path: path).appliedMigrations(), ScoreCache.migrationIdentifiers)
         }
@@ -246,15 +246,6 @@ final class ScoreCacheTests: XCTestCase {
             XCTAssertTrue("\(error)".contains(notADatabase.path), "\(error)")
         }
     }
-}
-
-/// Error texts collected from several threads.
-final class FailureLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-
-    func append(_ entry: String) { lock.withLock { stored.append(entry) } }
-    var entries: [String] { lock.withLock { stored } }
 }
 
 enum ProcessLookup {

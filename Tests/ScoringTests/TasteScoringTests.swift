@@ -1,6 +1,7 @@
 import Foundation
 import LibraryScanner
 import Model
+import ModelTestSupport
 import TestSupport
 import XCTest
 @testable import Scoring
@@ -10,16 +11,14 @@ final class TasteScoringTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("tunescore-taste-\(UUID().uuidString)")
+        folder = try makeTemporaryDirectory()
         for sub in ["liked", "new"] {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
-
     private func writeTone(_ name: String, frequency: Double, seconds: Double = 4) throws {
-        let samples = WAVFile.tone(frequency, seconds: seconds, sampleRate: 22050)
+        let samples = Signals.tone(frequency: frequency, seconds: seconds, sampleRate: 22050)
         try WAVFile.write(channels: [samples], sampleRate: 22050, to: folder.appendingPathComponent(name).path)
     }
 

@@ -7,7 +7,7 @@ public extension XCTestCase {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("tunescore-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        addTeardownBlock { removeTemporaryDirectory(url) }
         return url
     }
 
@@ -18,4 +18,13 @@ public extension XCTestCase {
         try Data(text.utf8).write(to: url)
         return url
     }
+}
+
+/// Removes `url` and everything in it. A test may have taken permissions away (an unreadable folder cannot be
+/// emptied), so when removing fails they are given back and removing is tried again.
+private func removeTemporaryDirectory(_ url: URL) {
+    if (try? FileManager.default.removeItem(at: url)) != nil { return }
+    let chmod = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwx", url.path])
+    chmod?.waitUntilExit()
+    try? FileManager.default.removeItem(at: url)
 }

@@ -61,7 +61,7 @@ final class CommandLineTests: XCTestCase {
         let dir = folder.appendingPathComponent(sub)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for i in 0..<count {
-            let samples = WAVFile.tone(base + 37 * Double(i), seconds: seconds, sampleRate: 22050)
+            let samples = Signals.tone(frequency: base + 37 * Double(i), seconds: seconds, sampleRate: 22050)
             try WAVFile.write(channels: [samples], sampleRate: 22050, to: dir.appendingPathComponent("\(sub.replacingOccurrences(of: "/", with: "_"))-\(i).wav").path)
         }
     }

@@ -59,7 +59,7 @@ extension CommandLineTests {
         let liked = folder.appendingPathComponent("liked")
         try FileManager.default.createDirectory(at: liked, withIntermediateDirectories: true)
         for i in 0..<5 {
-            try WAVFile.write(channels: [WAVFile.tone(300 + 37 * Double(i), seconds: 3, sampleRate: 22050)], sampleRate: 22050,
+            try WAVFile.write(channels: [Signals.tone(frequency: 300 + 37 * Double(i), seconds: 3, sampleRate: 22050)], sampleRate: 22050,
                               to: liked.appendingPathComponent("tone-\(i).wav").path)
         }
         let run = try self.run(["train", "--liked", "liked", "--name", "tones", "--db", "library.sqlite", "--set", "taste_score=blend",
@@ -81,7 +81,7 @@ extension CommandLineTests {
             let dir = folder.appendingPathComponent("styles/\(style)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             for i in 0..<6 {
-                try WAVFile.write(channels: [WAVFile.tone(base + 37 * Double(i), seconds: 3, sampleRate: 22050)], sampleRate: 22050,
+                try WAVFile.write(channels: [Signals.tone(frequency: base + 37 * Double(i), seconds: 3, sampleRate: 22050)], sampleRate: 22050,
                                   to: dir.appendingPathComponent("\(style)-\(i).wav").path)
             }
         }

@@ -13,7 +13,7 @@ extension CommandLineTests {
     /// even in a debug build.
     private func writeToneLibrary(count: Int, seconds: Double = 1) throws -> [String] {
         let sampleRate = 16000
-        let tones = (0..<16).map { k in WAVFile.tone(220 * pow(2, Double(k) / 4), seconds: seconds, sampleRate: sampleRate) }
+        let tones = (0..<16).map { k in Signals.tone(frequency: 220 * pow(2, Double(k) / 4), seconds: seconds, sampleRate: sampleRate) }
         let templates = try tones.enumerated().map { k, samples in
             let path = folder.appendingPathComponent("tone-\(k).wav").path
             try WAVFile.write(channels: [samples], sampleRate: sampleRate, to: path)

@@ -82,22 +82,19 @@ public enum MusicCollection {
     private static func decodeEach(_ tracks: [AudioTrack], threads: Int, progress: @Sendable (Int, Int) -> Void = { _, _ in },
                                    decodeOne: @escaping @Sendable (AudioTrack) throws -> PCMTrack)
         -> (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]) {
-        let results = UncheckedBox(LockedArray<Result<PCMTrack, Error>?>(repeating: nil, count: tracks.count))
-        let done = UncheckedBox(LockedArray<Int>(repeating: 0, count: 1))
-        parallelFor(tracks.count, threads: threads) { i in
-            results.value[i] = Result { try decodeOne(tracks[i]) }
-            progress(done.value.increment(0), tracks.count)
+        let done = LockedArray<Int>(repeating: 0, count: 1)
+        let results = parallelMap(tracks.count, threads: threads) { i in
+            defer { progress(done.increment(0), tracks.count) }
+            return Result { try decodeOne(tracks[i]) }
         }
         var kept: [AudioTrack] = [], pcm: [PCMTrack] = [], skipped: [SkippedFile] = []
-        for (track, result) in zip(tracks, results.value.elements) {
+        for (track, result) in zip(tracks, results) {
             switch result {
-            case .success(let decoded)?:
+            case .success(let decoded):
                 kept.append(track)
                 pcm.append(decoded)
-            case .failure(let error)?:
+            case .failure(let error):
                 skipped.append(SkippedFile(path: track.path, reason: "\(error)"))
-            case nil:
-                skipped.append(SkippedFile(path: track.path, reason: "not decoded"))
             }
         }
         return (kept, pcm, skipped)

@@ -38,9 +38,7 @@ public struct DescriptorExtractor: Sendable {
 
     /// Raw descriptors of `tracks`, one track per thread at a time.
     public func descriptors(of tracks: [PCMTrack], threads: Int) -> [[Float]] {
-        let results = LockedArray<[Float]>(repeating: [], count: tracks.count)
-        parallelFor(tracks.count, threads: threads) { i in results[i] = descriptor(of: tracks[i]) }
-        return results.elements
+        parallelMap(tracks.count, threads: threads) { descriptor(of: tracks[$0]) }
     }
 }
 
@@ -317,23 +315,20 @@ public enum DescriptorPretraining {
         let extractor = DescriptorExtractor(config: config)
         let mel = extractor.mel
         let patchesPerTrack = codebookSettings.samplePatches / max(decoded.pcm.count, 1) + 1
-        let descriptors = LockedArray<[Float]>(repeating: [], count: decoded.pcm.count)
-        let samples = LockedArray<[Float]>(repeating: [], count: decoded.pcm.count)
-        parallelFor(decoded.pcm.count, threads: threads) { i in
+        let patchLength = (mel.bandCount / codebookSettings.bandsPerGroup) * codebookSettings.patchFrames
+        let described = parallelMap(decoded.pcm.count, threads: threads) { i -> (descriptor: [Float], patches: [Float]) in
             let mels = extractor.decibelMels(of: decoded.pcm[i])
-            descriptors[i] = TrackDescriptor.compute(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount)
             let patches = PatchCodebook.patches(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount,
                                                 bandsPerGroup: codebookSettings.bandsPerGroup, patchFrames: codebookSettings.patchFrames,
                                                 patchHop: codebookSettings.patchHop)
-            samples[i] = samplePatches(patches, count: patchesPerTrack, length: (mel.bandCount / codebookSettings.bandsPerGroup) * codebookSettings.patchFrames,
-                                       seed: codebookSettings.seed &+ UInt64(i))
+            return (TrackDescriptor.compute(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount),
+                    samplePatches(patches, count: patchesPerTrack, length: patchLength, seed: codebookSettings.seed &+ UInt64(i)))
         }
         say("learning a codebook of \(codebookSettings.count) patches")
-        let codebook = try PatchCodebook.learn(patches: samples.elements.flatMap { $0 }, settings: codebookSettings,
-                                               patchLength: (mel.bandCount / codebookSettings.bandsPerGroup) * codebookSettings.patchFrames)
+        let codebook = try PatchCodebook.learn(patches: described.flatMap(\.patches), settings: codebookSettings, patchLength: patchLength)
         say("coding \(decoded.pcm.count) tracks")
         let trackCodes = Self.codes(of: decoded.pcm, codebook: codebook, config: config, threads: threads)
-        let space = try DescriptorSpace(fitting: descriptors.elements, codes: trackCodes, codebook: codebook,
+        let space = try DescriptorSpace(fitting: described.map(\.descriptor), codes: trackCodes, codebook: codebook,
                                         sources: decoded.tracks.map(source(of:)))
         try space.save(to: out)
         return Summary(tracks: space.referenceTracks, sources: space.referenceSources, dimensions: space.embeddingDimension)
@@ -353,13 +348,11 @@ public enum DescriptorPretraining {
     /// The patch codes of `pcm`.
     static func codes(of pcm: [PCMTrack], codebook: PatchCodebook, config: RunConfig, threads: Int) -> [[Float]] {
         let extractor = DescriptorExtractor(config: config)
-        let codes = LockedArray<[Float]>(repeating: [], count: pcm.count)
-        parallelFor(pcm.count, threads: threads) { i in
+        return parallelMap(pcm.count, threads: threads) { i in
             let mels = extractor.decibelMels(of: pcm[i])
-            codes[i] = codebook.code(decibelMels: mels.values, excerpts: mels.excerpts, bands: extractor.mel.bandCount,
-                                     frames: extractor.mel.frameCount)
+            return codebook.code(decibelMels: mels.values, excerpts: mels.excerpts, bands: extractor.mel.bandCount,
+                                 frames: extractor.mel.frameCount)
         }
-        return codes.elements
     }
 
     /// `count` of the patches (rows of `length`), chosen by `seed`.

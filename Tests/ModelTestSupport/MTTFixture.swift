@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import TestSupport
 
 /// A MagnaTagATune folder in miniature: annotations_final.csv in the real layout and one short audio file per
 /// clip in the hex sub-folders. The "mp3" files hold WAV bytes; the decoder recognises content, not names.
@@ -69,8 +70,8 @@ public enum MTTFixture {
         for (index, row) in rows.enumerated() where !missing.contains(row.clipID) {
             let file = folder.appendingPathComponent(row.mp3Path)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try WAVFile.write(channels: [WAVFile.tone(200 + 20 * Double(index), seconds: seconds, sampleRate: 16000)],
-                              sampleRate: 16000, to: file.path)
+            let tone = Signals.tone(frequency: 200 + 20 * Double(index), seconds: seconds, sampleRate: 16000)
+            try WAVFile.write(channels: [tone], sampleRate: 16000, to: file.path)
         }
         return rows
     }
