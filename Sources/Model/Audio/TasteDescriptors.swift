@@ -231,49 +231,4 @@ extension DescriptorSpace {
             throw ConfigError(.unreadable, key: "descriptor_space", source: "config", message: error.message)
         }
     }
-
-}
-
-/// `tunescore pretrain`: learns a descriptor space from a library and writes it.
-public enum DescriptorPretraining {
-    /// What was written.
-    public struct Summary: Sendable {
-        public var tracks: Int
-        public var sources: Int
-        public var dimensions: Int
-    }
-
-    /// One described track.
-    public struct DescribedTrack: Codable, Sendable {
-        public var path: String
-        /// The folder the track sits in.
-        public var source: String
-        public var descriptor: [Float]
-    }
-
-    /// Decodes (through `cache`) and describes every track of `folders`; unreadable files are named to `say`.
-    public static func describe(folders: [RawPath], config: RunConfig, cache: PCMCache, threads: Int,
-                                say: (String) -> Void) -> [DescribedTrack] {
-        let found = MusicCollection.tracks(in: folders)
-        for file in found.skipped { say("skipped \(file)") }
-        say("decoding \(found.tracks.count) tracks")
-        let decoded = MusicCollection.decode(found.tracks, cache: cache, threads: threads)
-        for file in decoded.skipped { say("skipped \(file)") }
-        say("describing \(decoded.tracks.count) tracks")
-        let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
-        return zip(decoded.tracks, descriptors).map { track, descriptor in
-            DescribedTrack(path: track.path.displayString,
-                           source: URL(fileURLWithPath: track.path.displayString).deletingLastPathComponent().path,
-                           descriptor: descriptor)
-        }
-    }
-
-    /// Fits a space on every track of `folders` (each track's source is the folder it sits in) and writes it to `out`.
-    public static func run(folders: [RawPath], out: String, config: RunConfig, cache: PCMCache, threads: Int,
-                           say: (String) -> Void) throws -> Summary {
-        let described = describe(folders: folders, config: config, cache: cache, threads: threads, say: say)
-        let space = try DescriptorSpace(fitting: described.map(\.descriptor), sources: described.map(\.source))
-        try space.save(to: out)
-        return Summary(tracks: space.referenceTracks, sources: space.referenceSources, dimensions: space.outputDimension)
-    }
 }
