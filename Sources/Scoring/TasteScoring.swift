@@ -62,18 +62,15 @@ public struct TasteScoring: Sendable {
 
     func scoreBatch(_ batch: [CatalogTrack], modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
-        let audio = batch.map { AudioTrack(path: $0.path, size: $0.size, modificationTimeNs: $0.modificationTimeNs,
-                                           title: $0.tags.title, artist: $0.tags.artist) }
-        let decoded = model.decodeForScoring(audio, threads: threads)
+        let decoded = model.decodeForScoring(batch.map { AudioTrack($0) }, threads: threads)
         guard !decoded.tracks.isEmpty else { return ([], decoded.skipped, 0) }
         let scores = try model.score(decoded.tracks, pcm: decoded.pcm, threads: threads)
-        let rows = Dictionary(batch.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Date()
         let tracks = decoded.tracks.indices.map { t -> ScoredTrack in
-            let row = rows[decoded.tracks[t].path]!
+            let track = decoded.tracks[t]
             return ScoredTrack(
-                path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs, modelID: modelID,
-                title: row.tags.title, artist: row.tags.artist, album: row.tags.album, duration: row.duration ?? decoded.pcm[t].duration,
+                path: track.path, size: track.size, modificationTimeNs: track.modificationTimeNs, modelID: modelID,
+                title: track.title, artist: track.artist, album: track.album, duration: track.duration ?? decoded.pcm[t].duration,
                 norm: scores.norm[t], csi: scores.csi[t], score: scores.ranked[t], fit: tools.fit.fit(for: scores.ranked[t]),
                 excerptCount: scores.excerptCounts[t], reasons: tools.closest.reasons(for: scores.reasonEmbeddings[t], count: 3),
                 scoredAt: now)
