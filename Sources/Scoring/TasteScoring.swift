@@ -38,20 +38,43 @@ public struct TasteScoring: Sendable {
         var results = Array(hits.values)
         var skipped: [SkippedFile] = []
         var audioSeconds = 0.0
+        var done = 0
         let start = Date()
         let tools = try rankingTools()
         progress(0, misses.count)
-        for batchStart in stride(from: 0, to: misses.count, by: batchSize) {
-            let batch = Array(misses[batchStart..<min(batchStart + batchSize, misses.count)])
-            let scored = try scoreBatch(batch, modelID: modelID, tools: tools)
+        let batches = stride(from: 0, to: misses.count, by: batchSize).map { Array(misses[$0..<min($0 + batchSize, misses.count)]) }
+        // The next batch decodes while this one is scored: decoding waits on files and on its slowest track, the
+        // scoring side on its own serial stretches, and each fills the other's idle cores.
+        var nextDecode = batches.first.map(decodeInBackground)
+        for (index, batch) in batches.enumerated() {
+            let decoded = nextDecode!.wait()
+            nextDecode = index + 1 < batches.count ? decodeInBackground(batches[index + 1]) : nil
+            let scored = try scoreDecoded(decoded, modelID: modelID, tools: tools)
             try cache?.save(scored.tracks)
             results += scored.tracks
             skipped += scored.skipped
             audioSeconds += scored.audioSeconds
-            progress(batchStart + batch.count, misses.count)
+            done += batch.count
+            progress(done, misses.count)
         }
         return Outcome(ranked: TasteScoring.rank(results), fromCache: hits.count, scoredNow: misses.count - skipped.count,
                        audioSeconds: audioSeconds, scoringSeconds: Date().timeIntervalSince(start), skipped: skipped)
+    }
+
+    /// Decodes and scores one batch, in this thread.
+    func scoreBatch(_ batch: [CatalogTrack], modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
+        -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
+        try scoreDecoded(decode(batch), modelID: modelID, tools: tools)
+    }
+
+    /// Decodes the excerpts of `batch` that the model scores, on a thread of its own.
+    func decodeInBackground(_ batch: [CatalogTrack]) -> BackgroundResult<DecodedBatch> {
+        BackgroundResult { [self] in decode(batch) }
+    }
+
+    /// Decodes the excerpts of `batch` that the model scores.
+    func decode(_ batch: [CatalogTrack]) -> DecodedBatch {
+        model.decodeForScoring(batch.map { AudioTrack($0) }, threads: threads)
     }
 
     /// The fit scale and the liked-track search, built once per run rather than once per batch.
@@ -60,9 +83,11 @@ public struct TasteScoring: Sendable {
          ClosestLiked(liked: model.profile.liked.map { ($0.displayName, $0.reasonEmbedding) }))
     }
 
-    func scoreBatch(_ batch: [CatalogTrack], modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
+    typealias DecodedBatch = (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile])
+
+    /// Scores one decoded batch (tracks that failed to decode come back as skipped).
+    func scoreDecoded(_ decoded: DecodedBatch, modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
-        let decoded = model.decodeForScoring(batch.map { AudioTrack($0) }, threads: threads)
         guard !decoded.tracks.isEmpty else { return ([], decoded.skipped, 0) }
         let scores = try model.score(decoded.tracks, pcm: decoded.pcm, threads: threads)
         let now = Date()
@@ -81,5 +106,26 @@ public struct TasteScoring: Sendable {
     /// Best fit first, as the cache ranks (ties: higher score, then path).
     public static func rank(_ tracks: [ScoredTrack]) -> [ScoredTrack] {
         tracks.sorted { ($0.fit, $0.score, $1.path) > ($1.fit, $1.score, $0.path) }
+    }
+}
+
+/// A value computed on a thread of its own while the caller goes on; `wait()` returns it once ready.
+final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
+    private var value: Value?
+    private let ready = DispatchSemaphore(value: 0)
+
+    init(_ compute: @escaping @Sendable () -> Value) {
+        let thread = Thread { [self] in
+            value = compute()
+            ready.signal()
+        }
+        thread.name = "tunescore.decode"
+        thread.start()
+    }
+
+    /// Blocks until the value is computed. Call it once.
+    func wait() -> Value {
+        ready.wait()
+        return value!
     }
 }

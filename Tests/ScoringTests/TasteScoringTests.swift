@@ -148,6 +148,38 @@ final class TasteScoringTests: XCTestCase {
         }
     }
 
+    func testBatchesDecodedAheadScoreAsOneBatchDoes() throws {
+        for i in 0..<4 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
+        for i in 0..<5 { try writeTone("new/tone\(i).wav", frequency: 250 + 900 * Double(i), seconds: 3 + Double(i)) }
+        let model = try trainModel("model", seed: 1)
+        let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)
+        let newFolder = RawPath(folder.appendingPathComponent("new").path)
+        _ = try LibraryScan().scan(folders: [newFolder], catalog: catalog)
+        let tracks = try catalog.tracks(under: [newFolder])
+        XCTAssertEqual(tracks.count, 5)
+
+        var pipelined = TasteScoring(model: model, cache: nil)
+        pipelined.batchSize = 2
+        var progress: [Int] = []
+        let outcome = try pipelined.score(tracks) { done, _ in progress.append(done) }
+        let together = try pipelined.scoreBatch(tracks, modelID: model.profile.modelID, tools: try pipelined.rankingTools())
+
+        XCTAssertEqual(progress, [0, 2, 4, 5])
+        XCTAssertEqual(outcome.skipped.count, 0, "\(outcome.skipped)")
+        XCTAssertEqual(Set(outcome.ranked.map(\.path)), Set(together.tracks.map(\.path)))
+        XCTAssertEqual(outcome.ranked.count, 5)
+        let expected = Dictionary(uniqueKeysWithValues: together.tracks.map { ($0.path, $0) })
+        for track in outcome.ranked {
+            let other = try XCTUnwrap(expected[track.path])
+            // Batches of another size may round the network's sums differently, nothing more.
+            XCTAssertEqual(track.score, other.score, accuracy: 1e-5 * max(1, abs(other.score)), track.fileStem)
+            XCTAssertEqual(track.csi, other.csi, accuracy: 1e-5 * max(1, abs(other.csi)), track.fileStem)
+            XCTAssertEqual(track.excerptCount, other.excerptCount, track.fileStem)
+            XCTAssertEqual(track.reasons.map(\.likedTrack), other.reasons.map(\.likedTrack), track.fileStem)
+        }
+        XCTAssertEqual(outcome.audioSeconds, together.audioSeconds, accuracy: 1e-6)
+    }
+
     func testSilentAndVeryShortTracksScoreWithFiniteValues() throws {
         for i in 0..<4 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
         try WAVFile.write(channels: [[Float](repeating: 0, count: 22050 * 5)], sampleRate: 22050,
