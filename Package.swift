@@ -42,12 +42,12 @@ let package = Package(
         ),
         .target(name: "Features", dependencies: ["CFFTW", "CSox", "CSoxr"]),
         .target(name: "Model", dependencies: ["CTorch", "CPng", "Features", "LibraryScanner"]),
-        .target(name: "Scoring", dependencies: ["Model", "LibraryScanner", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Scoring", dependencies: ["Model", "Features", "LibraryScanner", .product(name: "GRDB", package: "GRDB.swift")]),
         // Every benchmark and experiment: the product targets above hold none.
         .target(name: "Benchmarks", dependencies: ["Scoring", "Model", "Features", "LibraryScanner"]),
         .executableTarget(
             name: "tunescore",
-            dependencies: ["Benchmarks", "Scoring", "Model", "LibraryScanner", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Benchmarks", "Scoring", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // What the test targets share (not part of the product), in two layers so a test target sees nothing above
         // the target it tests: TestSupport needs no product target (temporary folders, WAV files, test signals,

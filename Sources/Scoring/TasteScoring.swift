@@ -49,7 +49,7 @@ public struct TasteScoring: Sendable {
         for (index, batch) in batches.enumerated() {
             let decoded = nextDecode!.wait()
             nextDecode = index + 1 < batches.count ? decodeInBackground(batches[index + 1]) : nil
-            let scored = try scoreDecoded(batch, decoded, modelID: modelID, tools: tools)
+            let scored = try scoreDecoded(decoded, modelID: modelID, tools: tools)
             try cache?.save(scored.tracks)
             results += scored.tracks
             skipped += scored.skipped
@@ -64,7 +64,7 @@ public struct TasteScoring: Sendable {
     /// Decodes and scores one batch, in this thread.
     func scoreBatch(_ batch: [CatalogTrack], modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
-        try scoreDecoded(batch, decode(batch), modelID: modelID, tools: tools)
+        try scoreDecoded(decode(batch), modelID: modelID, tools: tools)
     }
 
     /// Decodes the excerpts of `batch` that the model scores, on a thread of its own.
@@ -74,9 +74,7 @@ public struct TasteScoring: Sendable {
 
     /// Decodes the excerpts of `batch` that the model scores.
     func decode(_ batch: [CatalogTrack]) -> DecodedBatch {
-        model.decodeForScoring(batch.map { AudioTrack(path: $0.path, size: $0.size, modificationTimeNs: $0.modificationTimeNs,
-                                                      title: $0.tags.title, artist: $0.tags.artist) },
-                               threads: threads)
+        model.decodeForScoring(batch.map { AudioTrack($0) }, threads: threads)
     }
 
     /// The fit scale and the liked-track search, built once per run rather than once per batch.
@@ -88,18 +86,16 @@ public struct TasteScoring: Sendable {
     typealias DecodedBatch = (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile])
 
     /// Scores one decoded batch (tracks that failed to decode come back as skipped).
-    func scoreDecoded(_ batch: [CatalogTrack], _ decoded: DecodedBatch, modelID: String,
-                      tools: (fit: FitCalibration, closest: ClosestLiked)) throws
+    func scoreDecoded(_ decoded: DecodedBatch, modelID: String, tools: (fit: FitCalibration, closest: ClosestLiked)) throws
         -> (tracks: [ScoredTrack], skipped: [SkippedFile], audioSeconds: Double) {
         guard !decoded.tracks.isEmpty else { return ([], decoded.skipped, 0) }
         let scores = try model.score(decoded.tracks, pcm: decoded.pcm, threads: threads)
-        let rows = Dictionary(batch.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Date()
         let tracks = decoded.tracks.indices.map { t -> ScoredTrack in
-            let row = rows[decoded.tracks[t].path]!
+            let track = decoded.tracks[t]
             return ScoredTrack(
-                path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs, modelID: modelID,
-                title: row.tags.title, artist: row.tags.artist, album: row.tags.album, duration: row.duration ?? decoded.pcm[t].duration,
+                path: track.path, size: track.size, modificationTimeNs: track.modificationTimeNs, modelID: modelID,
+                title: track.title, artist: track.artist, album: track.album, duration: track.duration ?? decoded.pcm[t].duration,
                 norm: scores.norm[t], csi: scores.csi[t], score: scores.ranked[t], fit: tools.fit.fit(for: scores.ranked[t]),
                 excerptCount: scores.excerptCounts[t], reasons: tools.closest.reasons(for: scores.reasonEmbeddings[t], count: 3),
                 scoredAt: now)

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
-import LibraryScanner
-import Model
+import Scoring
 
 extension Tunescore {
     struct Bench: ParsableCommand {
@@ -31,13 +30,8 @@ extension Tunescore.Bench {
         @OptionGroup var distributed: DistributedOptions
 
         func run() throws {
-            var extra: [String: Any] = ["path_data": data, "dataset_name": "cifar10"]
-            if let targetClass { extra["target_class"] = targetClass }
-            let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 })
-            try distributed.launchRanksIfAsked()
-            let group = try distributed.join(config: config)
-            let experiment = OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config), group: group)
-            let report = try experiment.benchmark(log: try TrainingLog.forRank(of: group, directory: config.effectiveLogDirectory, config: config))
+            let report = try result(of: CIFAR10OneClass.benchmark(data: data, targetClass: targetClass, epochs: bench.epochs,
+                                                                  config: options.request, distributed: distributed.launch, say: printError))
             try printReport(report, json: bench.json)
         }
     }
@@ -92,44 +86,16 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let extra: [String: Any] = ["path_data": data, "dataset_name": "genres"]
-            let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
-            try distributed.launchRanksIfAsked()
-            let group = try distributed.join(config: config)
-            if group != nil && (repeats > 1 || splits > 1 || liked == GenresBenchmark.allStyles) {
-                printError("a distributed launch trains one run; it does not combine with --repeats, --splits or --liked all")
-                throw ExitCode(2)
-            }
-            let styles = try MusicCollection.styles(in: RawPath(data))
-            let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            let load = try background.map { try BackgroundLoad($0) }
-            defer { load?.stop() }
-            let benchmark = GenresBenchmark(config: config, styles: styles, cache: pcm, dislikes: dislikes)
-            if liked == GenresBenchmark.allStyles {
-                let report = try benchmark.everyStyle(splits: splits) { printError($0) }
-                if bench.json { try printReport(report, json: true) }
-                (bench.json ? printError : { print($0) })(report.table())
+            let request = GenresBenchmark.Request(data: data, liked: liked, epochs: bench.epochs, config: options.request, cacheFolder: cache,
+                                                  repeats: repeats, splits: splits, resume: resume, background: background,
+                                                  dislikes: dislikes, distributed: distributed.launch)
+            let output = try result(of: GenresBenchmark.run(request, say: printError))
+            if let table = output.table, !bench.json {
+                print(table)
                 return
             }
-            for style in benchmark.unknownStyles(in: liked) {
-                throw ValidationError("no style '\(style)' in \(data); styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
-            }
-            var experiment = benchmark.experiment(liked: liked)
-            experiment.group = group
-            if let group, !group.isLeader {
-                try printReport(try experiment.trainAsFollower(resume: resume) { printError($0) }, json: bench.json)
-                return
-            }
-            if repeats > 1 || splits > 1 {
-                let series = MusicSeries(experiment: experiment, runs: max(repeats, splits),
-                                         resplit: splits > 1 ? benchmark.split(liked: liked) : nil)
-                try printReport(try series.run { printError($0) }, json: bench.json)
-                return
-            }
-            let report = try experiment.run(log: try TrainingLog(directory: config.effectiveLogDirectory, config: config), resume: resume) {
-                printError($0)
-            }
-            try printReport(report, json: bench.json)
+            try printReport(output.report, json: bench.json)
+            if let table = output.table { printError(table) }
         }
     }
 
@@ -152,12 +118,8 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            try distributed.launchRanksIfAsked()
-            guard let group = try distributed.join(configJSON: "bench allreduce \(floats) \(repeats)") else {
-                printError("bench allreduce needs a group: --nproc N, or RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT")
-                throw ExitCode(2)
-            }
-            try printReport(try AllReduceBenchmark.run(group: group, floats: floats, repeats: repeats), json: true)
+            let report = try result(of: AllReduceRun.run(floats: floats, repeats: repeats, distributed: distributed.launch, say: printError))
+            try printReport(report, json: true)
         }
     }
 
@@ -179,10 +141,9 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let spec = NetworkSpec(architecture: architecture, scale: scale, inputChannels: channels, inputHeight: size,
-                                   inputWidth: size, numShifts: shifts)
-            let result = try StepBenchmark.run(spec: spec, batchSize: batchSize, steps: steps)
-            try printReport(result, json: json)
+            let report = try StepBenchmark.run(architecture: architecture, scale: scale, channels: channels, size: size, shifts: shifts,
+                                               batchSize: batchSize, steps: steps)
+            try printReport(report, json: json)
         }
     }
 }
@@ -194,13 +155,10 @@ struct TrainingBenchOptions: ParsableArguments {
 
     @Flag(help: "Print JSON.")
     var json = false
-
-    /// The config overrides these options make.
-    var overrides: [String: Any] { epochs.map { ["epochs": $0] } ?? [:] }
 }
 
 /// Prints a benchmark result as pretty JSON (always JSON: --json only decides compact vs pretty).
-func printReport<T: Encodable>(_ value: T, json: Bool) throws {
+func printReport(_ value: any Encodable, json: Bool) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))

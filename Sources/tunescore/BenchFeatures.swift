@@ -1,8 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
-import LibraryScanner
-import Model
+import Scoring
 
 extension Tunescore.Bench {
     struct BenchFeatures: ParsableCommand {
@@ -31,11 +30,7 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
-            var tracks = MusicCollection.tracks(in: folders.map(RawPath.init)).tracks
-            if let limit { tracks = Array(tracks.prefix(limit)) }
-            if tracks.isEmpty { throw ValidationError("no audio files in \(folders.joined(separator: ", "))") }
-            let report = try FeatureBenchmark.run(tracks: tracks, config: config,
+            let report = try FeatureBenchmark.run(folders: folders, limit: limit, config: options.request,
                                                   threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             try printReport(report, json: json)
         }
@@ -61,8 +56,7 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
-            try printReport(try AugmentationBenchmark.run(config: config, excerpts: excerpts), json: json)
+            try printReport(try AugmentationBenchmark.run(config: options.request, excerpts: excerpts), json: json)
         }
     }
 }
@@ -76,11 +70,7 @@ extension Tunescore.Bench {
         @OptionGroup var music: MusicFolders
 
         func run() throws {
-            let (folders, config, pcm) = try music.load()
-            let described = try DescriptorPretraining.describe(folders: folders, config: config, cache: pcm,
-                                                               threads: ProcessInfo.processInfo.activeProcessorCount) { printError($0) }
-            let encoder = JSONEncoder()
-            for track in described { print(String(decoding: try encoder.encode(track), as: UTF8.self)) }
+            for line in try DescriptorListing.jsonLines(of: music.pretraining, say: printError) { print(line) }
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Benchmarks
-import Foundation
-import Model
+import Scoring
 
 extension Tunescore.Bench {
     struct BenchMTT: ParsableCommand {
@@ -23,27 +22,15 @@ extension Tunescore.Bench {
         @OptionGroup var bench: TrainingBenchOptions
 
         func validate() throws {
-            if let targetClass, genre(targetClass) == nil {
-                throw ValidationError("--target-class must be 0-4 or one of \(MTTClass.allCases.map(\.name).joined(separator: ", ")), got '\(targetClass)'")
+            if let targetClass, MTTBenchmark.genre(targetClass) == nil {
+                throw ValidationError("--target-class must be 0-4 or one of \(MTTBenchmark.genreNames.joined(separator: ", ")), got '\(targetClass)'")
             }
         }
 
         func run() throws {
-            var extra: [String: Any] = ["path_data": data, "dataset_name": "mtt"]
-            if let targetClass, let genre = genre(targetClass) { extra["target_class"] = genre.rawValue }
-            let config = try options.load(purpose: .training, extra: extra.merging(bench.overrides) { $1 }, defaults: RunConfig.musicPreset())
-            let report: MusicReport
-            do {
-                report = try MTTBenchmark.run(config: config, cacheFolder: cache ?? PCMCache.defaultFolder()) { printError($0) }
-            } catch let failure as BenchmarkError {
-                printError("\(failure)")
-                throw ExitCode(1)
-            }
+            let report = try MTTBenchmark.run(data: data, targetClass: targetClass, epochs: bench.epochs, config: options.request,
+                                              cacheFolder: cache, say: printError)
             try printReport(report, json: bench.json)
-        }
-
-        private func genre(_ text: String) -> MTTClass? {
-            Int(text).flatMap(MTTClass.init(rawValue:)) ?? MTTClass(name: text)
         }
     }
 }

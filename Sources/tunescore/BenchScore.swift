@@ -1,8 +1,5 @@
 import ArgumentParser
 import Benchmarks
-import Foundation
-import LibraryScanner
-import Model
 import Scoring
 
 extension Tunescore.Bench {
@@ -24,8 +21,7 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let taste = try model.load()
-            let report = try ScoringBenchmark.run(model: taste, folders: folders.map(RawPath.init))
+            let report = try ScoringBenchmark.run(model: model.choice, folders: folders)
             try printReport(report, json: json)
         }
     }
@@ -51,7 +47,7 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            try printReport(try ScanBenchmark.run(files: files, from: from.map { RawPath($0).absolute }), json: json)
+            try printReport(try ScanBenchmark.run(files: files, from: from), json: json)
         }
     }
 }

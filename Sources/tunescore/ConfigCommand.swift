@@ -1,5 +1,5 @@
 import ArgumentParser
-import Model
+import Scoring
 
 extension Tunescore {
     struct ConfigCommand: ParsableCommand {
@@ -13,11 +13,7 @@ extension Tunescore {
         var keys = false
 
         func run() throws {
-            if keys {
-                print(RunConfig.markdownTable(), terminator: "")
-            } else {
-                print(try options.load(purpose: .inspection).json(), terminator: "")
-            }
+            print(keys ? ConfigRequest.keyTable : try options.request.effectiveJSON(), terminator: "")
         }
     }
 }

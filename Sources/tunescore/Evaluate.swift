@@ -1,8 +1,6 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
-import LibraryScanner
-import Model
 import Scoring
 
 extension Tunescore {
@@ -35,14 +33,7 @@ extension Tunescore {
         }
 
         private func evaluateFile(_ file: String) throws {
-            let taste = try model.load()
-            let track: ScoredTrack
-            do {
-                track = try TasteScoring.scoreFile(RawPath(file), model: taste)
-            } catch {
-                printError("\(error)")
-                throw ExitCode(1)
-            }
+            let track = try model.choice.evaluate(file: file)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -55,46 +46,21 @@ extension Tunescore {
             for reason in track.reasons { print("  because you liked \(reason.likedTrack) (similarity \(String(format: "%.2f", reason.similarity)))") }
         }
 
-        /// The config's checkpoint and the CIFAR-10 experiment it was trained in.
-        private func loadExperiment() throws -> (OneClassExperiment<ImageSource>, CSINetwork, CheckpointMetadata, String) {
-            var config = try options.load(purpose: .inspection)
-            let path = checkpoint ?? (config.effectiveCheckpointDirectory as NSString).appendingPathComponent(config.scoringCheckpointFile)
-            config = try options.load(purpose: .evaluation, extra: ["path_checkpoint": path])
-            let (network, meta) = try Checkpoint.load(from: URL(fileURLWithPath: path))
-            return (OneClassExperiment(config: config, data: try OneClassData.cifar10(config: config)), network, meta, path)
-        }
-
         private func evaluateImage(_ file: String) throws {
-            let (experiment, network, _, path) = try loadExperiment()
-            let images: ImageSet
-            do {
-                images = try ImageSet.png(at: file, height: experiment.data.test.images.height, width: experiment.data.test.images.width)
-            } catch {
-                printError("\(error)")
-                throw ExitCode(1)
-            }
-            let scores = try experiment.scores(of: images, network: network)
+            let scored = try CIFAR10Evaluation(config: options.request, checkpoint: checkpoint).image(file)
             if json {
-                try printReport(["file": file, "checkpoint": path, "class": experiment.data.className,
-                                 "csi": String(format: "%.4f", scores.csi[0]), "norm": String(format: "%.4f", scores.norm[0])], json: true)
+                try printReport(scored.json, json: true)
             } else {
-                // CSI divides each term by its mean over the training images, so a typical training image scores about 2.
-                print("\(file) as '\(experiment.data.className)': csi \(String(format: "%.4f", scores.csi[0])) "
-                    + "(training images average about 2; lower = more novel), norm \(String(format: "%.4f", scores.norm[0]))")
+                print(scored.line)
             }
         }
 
         private func evaluateDataset() throws {
-            let (experiment, network, meta, path) = try loadExperiment()
-            let aurocs = try experiment.aurocs(of: network)
+            let evaluated = try CIFAR10Evaluation(config: options.request, checkpoint: checkpoint).dataset()
             if json {
-                try printReport(["checkpoint": path, "epoch": "\(meta.epoch)", "auroc_norm": formatted(aurocs.norm),
-                                 "auroc_csi": formatted(aurocs.csi), "auroc_similarity": formatted(aurocs.similarity),
-                                 "auroc_shift": formatted(aurocs.shift)], json: true)
+                try printReport(evaluated.json, json: true)
             } else {
-                print("checkpoint \(path) (epoch \(meta.epoch))")
-                print("AUROC norm \(formatted(aurocs.norm))")
-                print("AUROC csi  \(formatted(aurocs.csi)) (similarity term \(formatted(aurocs.similarity)), shift term \(formatted(aurocs.shift)))")
+                for line in evaluated.lines { print(line) }
             }
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Model
+import Scoring
 
 /// Options every config-driven command shares.
 struct ConfigOptions: ParsableArguments {
@@ -10,28 +10,13 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one config key, as key=value (repeatable), e.g. --set epochs=5.", valueName: "key=value"))
     var overrides: [String] = []
 
-    /// Loads the config (`defaults` when no file is given) with overrides applied; a config error is
-    /// printed with the key it concerns and exits with code 2 before any work.
-    func load(purpose: RunConfig.Purpose, extra: [String: Any] = [:], defaults: RunConfig = RunConfig()) throws -> RunConfig {
-        do {
-            var config = try config.map { try RunConfig.load(contentsOf: URL(fileURLWithPath: $0), purpose: .inspection) } ?? defaults
-            config = try config.overriding(overrides, purpose: .inspection)
-            return try config.merging(extra, purpose: purpose)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
-    }
+    /// The config these options ask for.
+    var request: ConfigRequest { ConfigRequest(file: config, assignments: overrides) }
 }
 
 /// Writes a diagnostic line to stderr.
-func printError(_ message: String) {
+@Sendable func printError(_ message: String) {
     FileHandle.standardError.write(Data("tunescore: \(message)\n".utf8))
-}
-
-/// Formats an optional AUROC.
-func formatted(_ value: Double?) -> String {
-    value.map { String(format: "%.4f", $0) } ?? "n/a"
 }
 
 /// Data-parallel training: `--nproc N` here, or the environment torchrun sets (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT).
@@ -43,31 +28,14 @@ struct DistributedOptions: ParsableArguments {
         if let nproc, nproc < 1 { throw ValidationError("--nproc must be at least 1") }
     }
 
-    /// With `--nproc`: runs the ranks and ends this process with their exit status.
-    func launchRanksIfAsked() throws {
-        guard let nproc else { return }
-        let status: Int32
-        do {
-            status = try LocalRanks.run(count: nproc, arguments: CommandLine.arguments) { printError($0) }
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
-        throw ExitCode(status)
-    }
+    /// The launch these options ask for.
+    var launch: DistributedLaunch { DistributedLaunch(localRanks: nproc) }
+}
 
-    /// Joins the group the environment describes (nil: train alone); a launch or start problem exits with status 2.
-    func join(config: RunConfig) throws -> ProcessGroup? {
-        try join(configJSON: config.json())
-    }
-
-    /// Joins the group the environment describes, the ranks comparing a hash of `configJSON`.
-    func join(configJSON: String) throws -> ProcessGroup? {
-        do {
-            return try ProcessGroup.join(configJSON: configJSON)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
+/// The result of a command that may have run local ranks instead; after local ranks, ends the process with their status.
+func result<Result>(of end: RunEnd<Result>) throws -> Result {
+    switch end {
+    case .localRanks(let status): throw ExitCode(status)
+    case .finished(let result): return result
     }
 }

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Foundation
-import LibraryScanner
-import Model
+import Scoring
 
 extension Tunescore {
     struct Pretrain: ParsableCommand {
@@ -15,9 +13,7 @@ extension Tunescore {
         var out: String
 
         func run() throws {
-            let (folders, config, pcm) = try music.load()
-            let summary = try DescriptorPretraining.run(folders: folders, out: out, config: config, cache: pcm,
-                                                        threads: ProcessInfo.processInfo.activeProcessorCount) { printError($0) }
+            let summary = try music.pretraining.run(out: out, say: printError)
             print("wrote \(out): \(summary.tracks) tracks from \(summary.sources) sources, \(summary.dimensions) dimensions")
         }
     }
@@ -37,9 +33,6 @@ struct MusicFolders: ParsableArguments {
         if folders.isEmpty { throw ValidationError("name at least one folder of music") }
     }
 
-    /// The folders, the effective music config and the audio cache.
-    func load() throws -> (folders: [RawPath], config: RunConfig, cache: PCMCache) {
-        let config = try options.load(purpose: .inspection, defaults: RunConfig.musicPreset())
-        return (folders.map(RawPath.init), config, try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate))
-    }
+    /// Describing (and fitting a space on) these folders.
+    var pretraining: DescriptorPretraining { DescriptorPretraining(folders: folders, cacheFolder: cache, config: options.request) }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Benchmarks
-import Foundation
-import LibraryScanner
-import Model
 import Scoring
 
 extension Tunescore {
@@ -19,25 +16,19 @@ extension Tunescore {
         var expected: [String] = []
 
         @OptionGroup var ranking: RankedScores
-        @OptionGroup var library: LibraryOptions
+        @OptionGroup var database: LibraryOptions
 
         func run() throws {
-            let (modelID, profile, tracks) = try ranking.load(from: library)
-            var benchmark: ReportPage.Benchmark?
+            let ranked = try ranking.load(from: database.library)
+            var measured: ExpectedTracks?
             if !expected.isEmpty {
-                guard let measured = ExpectedTracks(ranked: tracks, expected: expected.map { RawPath($0).absolute }) else {
-                    printError("--expected: need tracks both inside and outside \(expected.joined(separator: ", ")) among the scored tracks")
-                    throw ExitCode(1)
+                measured = ExpectedTracks(ranked: ranked.tracks, expectedFolders: expected)
+                guard let measured else {
+                    throw TunescoreError(.failure, subject: "--expected", problem: "need tracks both inside and outside \(expected.joined(separator: ", ")) among the scored tracks")
                 }
-                benchmark = measured.section
                 for line in measured.summary { print(line) }
             }
-            let page = ReportPage(
-                title: "tunescore: \(tracks.count) tracks ranked by fit",
-                model: ReportPage.ModelInfo(modelID: modelID, likedTrackCount: profile?.liked.count ?? 0,
-                                            calibrationSource: profile?.calibrationSource ?? "unknown (model folder not found)"),
-                likedScores: profile?.calibrationScores ?? [], new: tracks, benchmark: benchmark)
-            try page.write(to: URL(fileURLWithPath: out))
+            try ranked.writeReport(to: out, benchmark: measured?.section)
             print("wrote \(out)")
         }
     }

@@ -1,18 +1,14 @@
 import ArgumentParser
 import Foundation
-import LibraryScanner
+import Scoring
 
 /// Where the catalog (and the score cache) live.
 struct LibraryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The library database (default: $XDG_DATA_HOME/tunescore/library.sqlite).", valueName: "path"))
     var db: String?
 
-    /// Opens the catalog, creating and migrating it when needed.
-    func openCatalog() throws -> TrackCatalog {
-        try TrackCatalog(path: databasePath)
-    }
-
-    var databasePath: String { db ?? TrackCatalog.defaultPath() }
+    /// The library these options name.
+    var library: Library { Library(path: db) }
 }
 
 extension Tunescore {
@@ -25,7 +21,7 @@ extension Tunescore {
         @Argument(help: ArgumentHelp("Folders (or files) to scan.", valueName: "folder"))
         var folders: [String] = []
 
-        @OptionGroup var library: LibraryOptions
+        @OptionGroup var database: LibraryOptions
 
         @Flag(help: "List the files that could not be read, with their reasons (after scanning any folders given).")
         var failures = false
@@ -39,18 +35,16 @@ extension Tunescore {
         }
 
         func run() throws {
-            let catalog = try library.openCatalog()
+            let library = database.library
             if !folders.isEmpty {
-                let bar = ProgressBar()
-                let summary = try LibraryScan().scan(folders: folders.map(RawPath.init), catalog: catalog, progress: bar.update)
-                bar.finish(summary)
+                let summary = try library.scan(folders, observer: .progressBar())
                 for failure in summary.unreadable { printError("could not enter \(failure.path.displayString): \(failure.message)") }
                 if skipped { for file in summary.skipped { print("not audio: \(file)") } }
             }
             if failures {
-                let list = try catalog.failures()
+                let list = try library.failures()
                 for failure in list { print(failure) }
-                if list.isEmpty { printError("no failed files in \(catalog.path)") }
+                if list.isEmpty { printError("no failed files in \(library.path)") }
             }
         }
     }

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import LibraryScanner
-import Model
 import Scoring
 
 /// Which taste model a command uses.
@@ -9,15 +7,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Taste model: a name (under $XDG_DATA_HOME/tunescore/models) or a model folder.", valueName: "name|path"))
     var model = "default"
 
-    /// Loads the model, turning a missing or damaged model into one clear line and exit code 1.
-    func load() throws -> TasteModel {
-        do {
-            return try TasteModel.load(from: ModelStore.resolve(model))
-        } catch {
-            printError("model '\(model)': \(error)")
-            throw ExitCode(1)
-        }
-    }
+    /// The model these options name.
+    var choice: ModelChoice { ModelChoice(model) }
 }
 
 extension Tunescore {
@@ -34,7 +25,7 @@ extension Tunescore {
         var folders: [String]
 
         @OptionGroup var model: ModelOptions
-        @OptionGroup var library: LibraryOptions
+        @OptionGroup var database: LibraryOptions
 
         @Option(help: "Rows of the ranked table to print (0 = all).")
         var top = 25
@@ -48,15 +39,7 @@ extension Tunescore {
         }
 
         func run() throws {
-            let taste = try model.load()
-            let catalog = try library.openCatalog()
-            let bar = ProgressBar()
-            let roots = folders.map(RawPath.init)
-            let summary = try LibraryScan().scan(folders: roots, catalog: catalog, progress: bar.update)
-            bar.finish(summary)
-            let tracks = try catalog.tracks(under: roots.map(\.absolute))
-            let scoring = TasteScoring(model: taste, cache: try ScoreCache(path: library.databasePath))
-            let outcome = try scoring.score(tracks) { done, total in
+            let outcome = try database.library.score(folders, model: model.choice, scanned: .progressBar()) { done, total in
                 if total > 0 { printError("scored \(done)/\(total)") }
             }
             for file in outcome.skipped { printError("skipped \(file)") }

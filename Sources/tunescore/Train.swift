@@ -1,8 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
-import LibraryScanner
-import Model
+import Scoring
 
 extension Tunescore {
     struct Train: ParsableCommand {
@@ -25,7 +24,7 @@ extension Tunescore {
         var name = "default"
 
         @OptionGroup var options: ConfigOptions
-        @OptionGroup var library: LibraryOptions
+        @OptionGroup var database: LibraryOptions
 
         @Option(help: ArgumentHelp("Decoded-audio cache folder (default: $XDG_CACHE_HOME/tunescore/pcm).", valueName: "folder"))
         var cache: String?
@@ -49,112 +48,18 @@ extension Tunescore {
         }
 
         func run() throws {
+            let lines: [String]
             if liked.isEmpty {
                 if !disliked.isEmpty { throw ValidationError("--disliked goes with --liked") }
-                try trainDataset()
+                lines = try result(of: CIFAR10OneClass.train(config: options.request, epochs: epochs, resume: resume,
+                                                             distributed: distributed.launch, say: printError))
             } else {
-                try trainTaste()
+                let training = LikedMusicTraining(liked: liked, disliked: disliked, model: ModelChoice(name), config: options.request,
+                                                  epochs: epochs, library: database.library, cacheFolder: cache, resume: resume,
+                                                  distributed: distributed.launch)
+                lines = try result(of: training.run(watchScan: ScanObserver.progressBar, say: printError))
             }
-        }
-
-        private var epochOverride: [String: Any] { epochs.map { ["epochs": $0] } ?? [:] }
-
-        private func trainTaste() throws {
-            let folder = ModelStore.resolve(name)
-            let config = try options.load(purpose: .training, extra: epochOverride.merging(["dataset_name": "custom", "log_dir": folder.path,
-                                                                                          "path_data": RawPath(liked[0]).absolute.displayString]) { $1 },
-                                          defaults: RunConfig.musicPreset())
-            try distributed.launchRanksIfAsked()
-            let group = try distributed.join(config: config)
-            let catalog = try library.openCatalog()
-            let bar = ProgressBar()
-            let (tracks, summary) = try MusicCollection.scanned(liked.map(RawPath.init), catalog: catalog, progress: bar.update)
-            bar.finish(summary)
-            guard !tracks.isEmpty else {
-                printError("no readable audio below \(liked.joined(separator: ", ")); `tunescore scan --failures` lists what could not be read")
-                throw ExitCode(1)
-            }
-            var dislikedTracks: [AudioTrack] = []
-            if !disliked.isEmpty {
-                let bar = ProgressBar()
-                let (found, summary) = try MusicCollection.scanned(disliked.map(RawPath.init), catalog: catalog, progress: bar.update)
-                bar.finish(summary)
-                dislikedTracks = found
-            }
-            let pcm = try PCMCache(folder: cache ?? PCMCache.defaultFolder(), sampleRate: config.sampleRate)
-            var training = TasteTraining(config: config, tracks: tracks, disliked: dislikedTracks, cache: pcm, folder: folder)
-            training.group = group
-            if let group, !group.isLeader {
-                let report = try training.trainAsFollower(resume: resume) { printError($0) }
-                print("rank \(report.rank) of worldSize \(report.worldSize): paramChecksum \(report.paramChecksum)")
-                return
-            }
-            let stopper = StopOnSignal()
-            let outcome: TasteTraining.Outcome
-            do {
-                outcome = try training.run(log: try TrainingLog(directory: folder.path, config: config), resume: resume,
-                                           say: { printError($0) }, hook: { stopper.stops($0) })
-            } catch let stopped as TrainingStopped {
-                printError("\(stopped)")
-                throw ExitCode(130)
-            }
-            if let result = outcome.result {
-                print("model '\(name)': \(outcome.trainTracks) tracks trained, \(outcome.validationTracks) held out; "
-                    + "\(result.epochsCompleted) epochs in \(String(format: "%.0f", result.trainingSeconds)) s "
-                    + "(\(String(format: "%.1f", result.itemsPerSecond)) excerpts/s); fit calibrated on \(outcome.profile.calibrationSource) tracks")
-            } else {
-                let dislikes = outcome.profile.dislikedEmbeddings?.count ?? 0
-                print("model '\(name)': \(outcome.trainTracks) liked tracks described" + (dislikes > 0 ? ", \(dislikes) disliked" : "")
-                    + "; fit calibrated on \(outcome.profile.calibrationSource)")
-            }
-            print("saved in \(folder.path); next: tunescore score FOLDER --model \(name)")
-            if let group, let result = outcome.result {
-                print("rank \(group.rank) of worldSize \(group.worldSize): paramChecksum \(result.parameterChecksum)")
-            }
-        }
-
-        private func trainDataset() throws {
-            let config = try options.load(purpose: .training, extra: epochOverride)
-            // After the config check: a config error is reported once, not by every rank.
-            try distributed.launchRanksIfAsked()
-            let group = try distributed.join(config: config)
-            let data = try OneClassData.cifar10(config: config)
-            let log = try TrainingLog.forRank(of: group, directory: config.effectiveLogDirectory, config: config)
-            let experiment = OneClassExperiment(config: config, data: data, group: group)
-            let stopper = StopOnSignal()
-            let (result, _) = try experiment.train(resume: resume, log: log) { stopper.stops($0) }
-            if result.wasStopped {
-                printError("stopped; \(result.lastCheckpoint.path) holds epoch \(result.epochsCompleted): continue with --resume")
-                throw ExitCode(130)
-            }
-            print("trained \(result.epochsCompleted) epochs in \(String(format: "%.1f", result.trainingSeconds)) s "
-                + "(\(String(format: "%.1f", result.itemsPerSecond)) items/s); best: \(result.bestCheckpoint.path)")
-            if let group {
-                print("rank \(group.rank) of worldSize \(group.worldSize): paramChecksum \(result.parameterChecksum)")
-            }
-        }
-    }
-}
-
-/// Turns SIGINT and SIGTERM into a clean stop of a running trainer (checkpoints stay whole).
-final class StopOnSignal: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-
-    /// Stops `trainer` at its next step when a signal arrives; a second signal ends the process.
-    func stops(_ trainer: Trainer) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                printError("stopping after this step (again to quit at once)")
-                trainer.requestStop()
-                for s in self.sources { s.cancel() }
-                signal(SIGINT, SIG_DFL)
-                signal(SIGTERM, SIG_DFL)
-            }
-            source.resume()
-            sources.append(source)
+            for line in lines { print(line) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Model
+import Foundation
+import Scoring
 
 @main
 struct Tunescore: ParsableCommand {
@@ -10,8 +11,28 @@ struct Tunescore: ParsableCommand {
     )
 
     static func main() {
-        TorchRuntime.relaunchWithPassiveOpenMPIfNeeded()
-        TorchRuntime.configureThreads()
-        main(nil)
+        Runtime.prepare()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(after: error)
+        }
+    }
+
+    /// Prints `error` as swift-argument-parser does and ends the process: a `TunescoreError` with its own status, a
+    /// usage error (bad option, `ValidationError`) with 2 rather than swift-argument-parser's 64, so a config and an
+    /// option mistake end alike.
+    private static func exit(after error: any Error) -> Never {
+        let status: Int32
+        if let error = error as? TunescoreError {
+            status = error.exitStatus
+        } else if exitCode(for: error) == .validationFailure {
+            status = 2
+        } else {
+            exit(withError: error)
+        }
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        exit(withError: ExitCode(status))
     }
 }

@@ -91,6 +91,28 @@ final class TasteScoringTests: XCTestCase {
         XCTAssertEqual(fourth.scoredNow, 3, "a new model scores everything afresh")
     }
 
+    func testTheScannedTrackIsTheScoredTrack() throws {
+        for i in 0..<4 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
+        try writeTone("new/one.wav", frequency: 400)
+        let model = try trainModel("model-a", seed: 1)
+        let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)
+        let newFolder = RawPath(folder.appendingPathComponent("new").path)
+        _ = try LibraryScan().scan(folders: [newFolder], catalog: catalog)
+        var row = try XCTUnwrap(try catalog.tracks(under: [newFolder]).first)
+        // Values the file does not hold: they can only come from the row itself, not from a second look at the file.
+        row.tags.title = "One"
+        row.tags.artist = "Someone"
+        row.tags.album = "An Album"
+        row.duration = 123.5
+        let scored = try XCTUnwrap(try TasteScoring(model: model, cache: nil).score([row]).ranked.first)
+        XCTAssertEqual(scored.path, row.path)
+        XCTAssertEqual(scored.size, row.size)
+        XCTAssertEqual(scored.modificationTimeNs, row.modificationTimeNs)
+        XCTAssertEqual([scored.title, scored.artist, scored.album], ["One", "Someone", "An Album"])
+        XCTAssertEqual(scored.duration, 123.5, "the scan's duration, not the 4 s the decode measures")
+        XCTAssertEqual(scored.displayName, "Someone - One")
+    }
+
     /// Every file and folder below the test folder.
     private func folderContents() throws -> Set<String> {
         Set(try FileManager.default.subpathsOfDirectory(atPath: folder.path))

@@ -87,6 +87,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(badSet.errors.contains("lr"), badSet.errors)
     }
 
+    func testATypoedKeyOnTheCommandLineSuggestsTheNearestKey() throws {
+        let result = try run("config", "--set", "epocs=3")
+        XCTAssertEqual(result.status, 2, result.errors)
+        XCTAssertTrue(result.errors.contains("epocs") && result.errors.contains("did you mean 'epochs'?"), result.errors)
+        XCTAssertEqual(result.output, "", "nothing printed as a config")
+    }
+
+    func testAnUnknownKeyFarFromAnyPointsToTheKeyList() throws {
+        let result = try run("config", "--set", "qqqqqqqqqqqq=1")
+        XCTAssertEqual(result.status, 2, result.errors)
+        XCTAssertTrue(result.errors.contains("qqqqqqqqqqqq") && result.errors.contains("`tunescore config --keys` lists the keys"), result.errors)
+        XCTAssertFalse(result.errors.contains("did you mean"), result.errors)
+    }
+
+    func testARunFailureExitsWith1AndNamesTheFile() throws {
+        try writeTones(in: "music", count: 1, base: 300)
+        try Data("not a database, just text that is long enough to be read as a header".utf8)
+            .write(to: folder.appendingPathComponent("broken.sqlite"))
+        let result = try run("scan", "music", "--db", "broken.sqlite")
+        XCTAssertEqual(result.status, 1, result.errors)
+        XCTAssertTrue(result.errors.contains("broken.sqlite"), result.errors)
+    }
+
     func testBenchGenresRefusesZeroRepeats() throws {
         let result = try run("bench", "genres", "--data", ".", "--liked", "x", "--repeats", "0")
         XCTAssertNotEqual(result.status, 0)
@@ -127,7 +150,7 @@ final class CommandLineTests: XCTestCase {
 
     func testAMissingLikedFolderNamesTheOption() throws {
         let result = try run("train", "--liked", "nowhere", "--db", "library.sqlite")
-        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(result.status, 2, "a usage error, as a config error")
         XCTAssertTrue(result.errors.contains("--liked nowhere: no such file or folder"), result.errors)
         XCTAssertFalse(result.errors.contains("path_data"), "a key the user never typed: \(result.errors)")
     }

@@ -23,7 +23,7 @@ public enum MusicCollection {
                 let format = try AudioFormat.detect(path: file.path)
                 let tags = try? tagReader.read(path: file.path, format: format)
                 tracks.append(AudioTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs,
-                                         title: tags?.title, artist: tags?.artist, group: group))
+                                         title: tags?.title, artist: tags?.artist, album: tags?.album, group: group))
             } catch {
                 // Non-audio files in a music folder (cover art, playlists) are expected; say so only for
                 // files whose extension claims to be audio.
@@ -40,10 +40,7 @@ public enum MusicCollection {
     public static func scanned(_ folders: [RawPath], catalog: TrackCatalog, group: String? = nil,
                                progress: (ScanProgress) -> Void = { _ in }) throws -> (tracks: [AudioTrack], summary: ScanSummary) {
         let summary = try LibraryScan().scan(folders: folders, catalog: catalog, progress: progress)
-        let tracks = try catalog.tracks(under: folders.map(\.absolute)).map { row in
-            AudioTrack(path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs,
-                       title: row.tags.title, artist: row.tags.artist, group: group)
-        }
+        let tracks = try catalog.tracks(under: folders.map(\.absolute)).map { AudioTrack($0, group: group) }
         return (tracks, summary)
     }
 

@@ -4,7 +4,8 @@ import LibraryScanner
 import Glibc
 #endif
 
-/// One audio file as the music data sets know it: where it is, which version of it, and its tags.
+/// One audio file from the scan on: where it is, which version of it, its tags and length. The same value is decoded,
+/// scored and (as a `ScoredTrack`) exported, so nothing is looked up again by path on the way.
 public struct AudioTrack: Sendable, Hashable {
 
     public var path: RawPath
@@ -12,17 +13,28 @@ public struct AudioTrack: Sendable, Hashable {
     public var modificationTimeNs: Int64
     public var title: String?
     public var artist: String?
+    public var album: String?
+    /// Seconds, as the scan measured them; nil when unknown (the decode then tells).
+    public var duration: Double?
     /// The folder (style, class) the track came from, where a data set has one.
     public var group: String?
 
     public init(path: RawPath, size: Int64, modificationTimeNs: Int64, title: String? = nil, artist: String? = nil,
-                group: String? = nil) {
+                album: String? = nil, duration: Double? = nil, group: String? = nil) {
         self.path = path
         self.size = size
         self.modificationTimeNs = modificationTimeNs
         self.title = title
         self.artist = artist
+        self.album = album
+        self.duration = duration
         self.group = group
+    }
+
+    /// The track the scan recorded as `row`, in `group` where a data set has one.
+    public init(_ row: CatalogTrack, group: String? = nil) {
+        self.init(path: row.path, size: row.size, modificationTimeNs: row.modificationTimeNs, title: row.tags.title,
+                  artist: row.tags.artist, album: row.tags.album, duration: row.duration, group: group)
     }
 
     /// The track's name for people (`TrackName.display`).

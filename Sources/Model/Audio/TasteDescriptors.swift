@@ -271,53 +271,20 @@ extension DescriptorSpace {
             throw ConfigError(.unreadable, key: "descriptor_space", source: "config", message: error.message)
         }
     }
-
 }
 
-/// `tunescore pretrain`: learns a descriptor space from a library and writes it.
-public enum DescriptorPretraining {
-    /// What was written.
-    public struct Summary: Sendable {
-        public var tracks: Int
-        public var sources: Int
-        public var dimensions: Int
-    }
-
-    /// One described track.
-    public struct DescribedTrack: Codable, Sendable {
-        public var path: String
-        /// The folder the track sits in.
-        public var source: String
-        public var descriptor: [Float]
-        /// The track's patch code, when described with a codebook.
-        public var code: [Float]?
-    }
-
-    /// Decodes (through `cache`) and describes every track of `folders`, with its patch code when the config's
-    /// descriptor space has a codebook; unreadable files are named to `say`.
-    public static func describe(folders: [RawPath], config: RunConfig, cache: PCMCache, threads: Int,
-                                say: (String) -> Void) throws -> [DescribedTrack] {
-        let codebook = try DescriptorSpace.forConfig(config).patchCode?.codebook
-        let decoded = decodeAll(folders: folders, cache: cache, threads: threads, say: say)
-        let descriptors = DescriptorExtractor(config: config).descriptors(of: decoded.pcm, threads: threads)
-        let trackCodes = codebook.map { Self.codes(of: decoded.pcm, codebook: $0, config: config, threads: threads) }
-        return decoded.tracks.indices.map { i in
-            DescribedTrack(path: decoded.tracks[i].path.displayString, source: source(of: decoded.tracks[i]), descriptor: descriptors[i],
-                           code: trackCodes?[i])
-        }
-    }
-
-    /// Learns a patch codebook and fits a space on every track of `folders` (each track's source is the folder it sits
-    /// in), and writes it to `out`.
-    public static func run(folders: [RawPath], out: String, config: RunConfig, cache: PCMCache, threads: Int,
-                           codebookSettings: PatchCodebook.LearnSettings = .init(), say: (String) -> Void) throws -> Summary {
-        let decoded = decodeAll(folders: folders, cache: cache, threads: threads, say: say)
+extension DescriptorSpace {
+    /// Learns a patch codebook from decoded reference tracks and fits a space on their descriptors and codes
+    /// (`sources[i]` names where track i comes from: its folder).
+    /// - Throws: `DescriptorSpaceError` when there are too few patches or sources.
+    public static func learn(from pcm: [PCMTrack], sources: [String], config: RunConfig, threads: Int,
+                             codebookSettings: PatchCodebook.LearnSettings = .init(), say: (String) -> Void) throws -> DescriptorSpace {
         let extractor = DescriptorExtractor(config: config)
         let mel = extractor.mel
-        let patchesPerTrack = codebookSettings.samplePatches / max(decoded.pcm.count, 1) + 1
+        let patchesPerTrack = codebookSettings.samplePatches / max(pcm.count, 1) + 1
         let patchLength = (mel.bandCount / codebookSettings.bandsPerGroup) * codebookSettings.patchFrames
-        let described = parallelMap(decoded.pcm.count, threads: threads) { i -> (descriptor: [Float], patches: [Float]) in
-            let mels = extractor.decibelMels(of: decoded.pcm[i])
+        let described = parallelMap(pcm.count, threads: threads) { i -> (descriptor: [Float], patches: [Float]) in
+            let mels = extractor.decibelMels(of: pcm[i])
             let patches = PatchCodebook.patches(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount,
                                                 bandsPerGroup: codebookSettings.bandsPerGroup, patchFrames: codebookSettings.patchFrames,
                                                 patchHop: codebookSettings.patchHop)
@@ -326,36 +293,12 @@ public enum DescriptorPretraining {
         }
         say("learning a codebook of \(codebookSettings.count) patches")
         let codebook = try PatchCodebook.learn(patches: described.flatMap(\.patches), settings: codebookSettings, patchLength: patchLength)
-        say("coding \(decoded.pcm.count) tracks")
-        let trackCodes = Self.codes(of: decoded.pcm, codebook: codebook, config: config, threads: threads)
-        let space = try DescriptorSpace(fitting: described.map(\.descriptor), codes: trackCodes, codebook: codebook,
-                                        sources: decoded.tracks.map(source(of:)))
-        try space.save(to: out)
-        return Summary(tracks: space.referenceTracks, sources: space.referenceSources, dimensions: space.embeddingDimension)
+        say("coding \(pcm.count) tracks")
+        return try DescriptorSpace(fitting: described.map(\.descriptor), codes: extractor.codes(of: pcm, codebook: codebook, threads: threads),
+                                   codebook: codebook, sources: sources)
     }
 
-    /// Every track of `folders`, decoded through `cache`.
-    static func decodeAll(folders: [RawPath], cache: PCMCache, threads: Int, say: (String) -> Void) -> (tracks: [AudioTrack], pcm: [PCMTrack]) {
-        let found = MusicCollection.tracks(in: folders)
-        for file in found.skipped { say("skipped \(file)") }
-        say("decoding \(found.tracks.count) tracks")
-        let decoded = MusicCollection.decode(found.tracks, cache: cache, threads: threads)
-        for file in decoded.skipped { say("skipped \(file)") }
-        say("describing \(decoded.tracks.count) tracks")
-        return (decoded.tracks, decoded.pcm)
-    }
-
-    /// The patch codes of `pcm`.
-    static func codes(of pcm: [PCMTrack], codebook: PatchCodebook, config: RunConfig, threads: Int) -> [[Float]] {
-        let extractor = DescriptorExtractor(config: config)
-        return parallelMap(pcm.count, threads: threads) { i in
-            let mels = extractor.decibelMels(of: pcm[i])
-            return codebook.code(decibelMels: mels.values, excerpts: mels.excerpts, bands: extractor.mel.bandCount,
-                                 frames: extractor.mel.frameCount)
-        }
-    }
-
-    /// `count` of the patches (rows of `length`), chosen by `seed`.
+    /// `count` of the patches (rows of `length`), chosen by `seed`, in their order.
     static func samplePatches(_ patches: [Float], count: Int, length: Int, seed: UInt64) -> [Float] {
         let n = patches.count / length
         guard n > count else { return patches }
@@ -364,9 +307,14 @@ public enum DescriptorPretraining {
         for i in 0..<count { order.swapAt(i, i + Int(generator.next() % UInt64(n - i))) }
         return order.prefix(count).sorted().flatMap { patches[($0 * length)..<(($0 + 1) * length)] }
     }
+}
 
-    /// The folder a track sits in: its source.
-    static func source(of track: AudioTrack) -> String {
-        URL(fileURLWithPath: track.path.displayString).deletingLastPathComponent().path
+extension DescriptorExtractor {
+    /// The patch codes of `pcm` under `codebook`.
+    public func codes(of pcm: [PCMTrack], codebook: PatchCodebook, threads: Int) -> [[Float]] {
+        parallelMap(pcm.count, threads: threads) { i in
+            let mels = decibelMels(of: pcm[i])
+            return codebook.code(decibelMels: mels.values, excerpts: mels.excerpts, bands: mel.bandCount, frames: mel.frameCount)
+        }
     }
 }
