@@ -50,7 +50,13 @@ public final class ScoreCache: Sendable {
     ///
     /// - Throws: `ScoreCacheError` when the folder cannot be created, SQLite fails, or the database was
     ///   written by a newer tunescore.
-    public init(path: String = TrackCatalog.defaultPath()) throws {
+    public convenience init(path: String = TrackCatalog.defaultPath()) throws {
+        try self.init(path: path, tracingStatements: nil)
+    }
+
+    /// Opens the score cache at `path` as `init(path:)` does; `trace`, when given, sees the SQL of every statement each
+    /// connection executes (tests count them).
+    init(path: String, tracingStatements trace: (@Sendable (String) -> Void)?) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -64,6 +70,9 @@ public final class ScoreCache: Sendable {
         var configuration = Configuration()
         // Other tunescore processes (a scan, a second score run) may hold the write lock: wait for them.
         configuration.busyMode = .timeout(Self.busyTimeout)
+        if let trace {
+            configuration.prepareDatabase { db in db.trace(options: .statement) { trace($0.expandedDescription) } }
+        }
         pool = try Self.run(path) { try TrackCatalog.openPool(path: path, configuration: configuration) }
         try run { try Self.migrations.migrate(pool, path: path) }
     }
@@ -97,12 +106,9 @@ public final class ScoreCache: Sendable {
                     matches.append(path)
                 }
                 // Full rows only for the hits: decoding reasons JSON for every row of the model would dominate.
-                let statement = try db.cachedStatement(sql: "SELECT * FROM scores WHERE model_id = ? AND path = ?")
-                for path in matches {
-                    if let record = try ScoreRecord.fetchOne(statement, arguments: [modelID, path]) {
-                        let track = try self.track(record)
-                        result[track.path] = track
-                    }
+                for record in try Self.records(modelID: modelID, paths: matches, in: db) {
+                    let track = try self.track(record)
+                    result[track.path] = track
                 }
                 return result
             }
@@ -260,6 +266,19 @@ public final class ScoreCache: Sendable {
                                   message: error.message ?? "\(error)")
         } catch let error as NewerDatabaseError {
             throw ScoreCacheError(sqliteCode: nil, databasePath: path, message: error.message)
+        }
+    }
+
+    /// Paths one lookup query names at most: below SQLite's oldest limit of 999 bound values.
+    static let pathsPerQuery = 500
+
+    /// The full rows of `paths` scored by `modelID`, read `pathsPerQuery` paths per query rather than one by one.
+    private static func records(modelID: String, paths: [Data], in db: Database) throws -> [ScoreRecord] {
+        try stride(from: 0, to: paths.count, by: pathsPerQuery).flatMap { start in
+            let chunk = paths[start..<min(start + pathsPerQuery, paths.count)]
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            return try ScoreRecord.fetchAll(db, sql: "SELECT * FROM scores WHERE model_id = ? AND path IN (\(placeholders))",
+                                            arguments: StatementArguments([modelID] + chunk.map { $0 as DatabaseValueConvertible }))
         }
     }
 

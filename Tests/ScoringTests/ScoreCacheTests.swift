@@ -104,16 +104,26 @@ final class ScoreCacheTests: XCTestCase {
         XCTAssertEqual(try ScoreCache(path: secondPath).appliedMigrations(), ScoreCache.migrationIdentifiers)
     }
 
-    func testThousandLookupsAreFast() throws {
-        let cache = try ScoreCache(path: databasePath)
-        let tracks = (0..<1000).map { track("\($0).flac") }
+    func testThousandLookupsReadTheRowsInAFewQueries() throws {
+        let statements = Locked<[String]>([])
+        let cache = try ScoreCache(path: databasePath) { statements.append($0) }
+        let tracks = (0..<1000).map { track("\($0).flac", fit: Double($0 % 100)) }
         try cache.save(tracks)
         try cache.save((0..<1000).map { track("\($0).flac", model: "m2") })
-        let start = Date()
-        let found = try cache.cached(modelID: "m1", files: tracks.map(key))
-        let elapsed = Date().timeIntervalSince(start)
-        XCTAssertEqual(found.count, 1000)
-        XCTAssertLessThan(elapsed, 0.5, "1000 lookups took \(elapsed) s")
+        // A changed file is not a hit.
+        var asked = tracks.map(key)
+        asked[7].size += 1
+        statements.withLock { $0 = [] }
+        let found = try cache.cached(modelID: "m1", files: asked)
+        let lookups = statements.value.filter { $0.hasPrefix("SELECT") && $0.contains("scores") }
+        // One query matches sizes and times, then one per `pathsPerQuery` hits reads the full rows: 3 for 999 hits, not 1000.
+        XCTAssertEqual(lookups.count, 1 + (999 + ScoreCache.pathsPerQuery - 1) / ScoreCache.pathsPerQuery, "\(lookups.map { $0.prefix(80) })")
+        XCTAssertEqual(found.count, 999)
+        XCTAssertNil(found[tracks[7].path])
+        for scored in tracks where scored.path != tracks[7].path {
+            XCTAssertEqual(found[scored.path]?.fit, scored.fit, "\(scored.path)")
+            XCTAssertEqual(found[scored.path]?.modelID, "m1")
+        }
     }
 
     func testTwoInstancesWritingAtOnceBothFinish() throws {
