@@ -53,8 +53,9 @@ public struct AudioDecoder: Sendable {
     ///
     /// - Throws: `AudioFileError` when the file cannot be opened, is not audio, or the decoder fails mid-stream.
     public func decode(path: RawPath) throws(AudioFileError) -> DecodedAudio {
-        let format = try AudioFormat.detect(path: path)
-        let source = try openSampleSource(path: path, format: format)
+        let audio = try AudioFile(path: path)
+        let format = audio.format
+        let source = try openSampleSource(audio)
         let resampler = try Resampler(inputRate: source.sampleRate, outputRate: targetSampleRate, quality: quality,
                                       path: path)
         var samples: [Float] = []
@@ -77,8 +78,7 @@ public struct AudioDecoder: Sendable {
     /// shorter (callers pad). Starts beyond the end give empty excerpts. Results follow the order of `starts`.
     /// - Throws: `AudioFileError` as `decode(path:)`.
     public func decodeExcerpts(path: RawPath, starts: [Double], length: Double) throws(AudioFileError) -> [[Float]] {
-        let format = try AudioFormat.detect(path: path)
-        let source = try openSampleSource(path: path, format: format)
+        let source = try openSampleSource(AudioFile(path: path))
         let resampler = try Resampler(inputRate: source.sampleRate, outputRate: targetSampleRate, quality: quality,
                                       path: path)
         let samples = starts.map { max(0, Int(($0 * Double(targetSampleRate)).rounded())) }
@@ -96,8 +96,16 @@ public struct AudioDecoder: Sendable {
     /// resampler's float rounding).
     /// - Throws: `AudioFileError` as `decode(path:)`.
     public func decodeExcerpts(path: RawPath, length: Int, plan: (Int) -> [Int]) throws(AudioFileError) -> DecodedExcerpts {
-        let format = try AudioFormat.detect(path: path)
-        let source = try openSampleSource(path: path, format: format)
+        try decodeExcerpts(AudioFile(path: path), length: length, plan: plan)
+    }
+
+    /// Decodes only the excerpts `plan` chooses of a file already open, on its descriptor (as
+    /// `decodeExcerpts(path:length:plan:)`): the file is not opened again. Where FFmpeg decodes it, the result carries the
+    /// container's tags too (`DecodedExcerpts.containerTags`), read from the same open.
+    /// - Throws: `AudioFileError` as `decode(path:)`.
+    public func decodeExcerpts(_ audio: AudioFile, length: Int, plan: (Int) -> [Int]) throws(AudioFileError) -> DecodedExcerpts {
+        let (path, format) = (audio.path, audio.format)
+        let source = try openSampleSource(audio)
         let resampler = try Resampler(inputRate: source.sampleRate, outputRate: targetSampleRate, quality: quality, path: path)
         var frames = source.knowsExactLength ? source.declaredFrameCount : nil
         if let mpeg = source as? Mpg123Source { frames = try mpeg.scanLength() }
@@ -107,7 +115,8 @@ public struct AudioDecoder: Sendable {
         let sampleCount = resampledCount(frames, from: source.sampleRate)
         let excerpts = try excerpts(of: source, resampler: resampler, at: plan(sampleCount), length: length)
         return DecodedExcerpts(sampleCount: sampleCount, sampleRate: targetSampleRate, excerpts: excerpts,
-                               sourceDuration: Double(frames) / Double(source.sampleRate), format: format, decodedWhole: false)
+                               sourceDuration: Double(frames) / Double(source.sampleRate), format: format, decodedWhole: false,
+                               containerTags: source.containerTags)
     }
 
     /// Decodes `length` samples at each of `starts` (samples at the target rate, ascending for sources that cannot seek).
@@ -146,7 +155,8 @@ public struct AudioDecoder: Sendable {
             DecodedExcerpts.Excerpt(start: start, samples: Array(samples[min(start, samples.count)..<min(start + length, samples.count)]))
         }
         return DecodedExcerpts(sampleCount: samples.count, sampleRate: targetSampleRate, excerpts: excerpts,
-                               sourceDuration: Double(framesRead) / Double(source.sampleRate), format: format, decodedWhole: true)
+                               sourceDuration: Double(framesRead) / Double(source.sampleRate), format: format, decodedWhole: true,
+                               containerTags: source.containerTags)
     }
 
     /// How many samples libsoxr makes of `frames` input frames at `rate` once flushed.
@@ -171,8 +181,9 @@ public struct AudioDecoder: Sendable {
     /// MP3 frame headers are all read (not decoded) so its length is exact.
     /// - Throws: `AudioFileError`.
     public func inspect(path: RawPath, verifyingEnd: Bool = true) throws(AudioFileError) -> AudioStreamInfo {
-        let format = try AudioFormat.detect(path: path)
-        let source = try openSampleSource(path: path, format: format)
+        let audio = try AudioFile(path: path)
+        let format = audio.format
+        let source = try openSampleSource(audio)
         var frames = source.declaredFrameCount
         if let mpeg = source as? Mpg123Source { frames = try scannedLength(of: mpeg, path: path) }
         if let declared = frames, verifyingEnd {
@@ -305,6 +316,9 @@ public struct DecodedExcerpts: Sendable {
     public let format: AudioFormat
     /// True when the container did not say its length and the whole file was decoded to find it.
     public let decodedWhole: Bool
+    /// The tags in the container's metadata when FFmpeg decoded the file (read from the decoder's own open); nil for
+    /// the files libmpg123 and libsndfile decode, whose tags `TagReader` reads.
+    public let containerTags: TrackTags?
 }
 
 /// Where decoding can start so that an input frame lands exactly on an output sample: `inputRate / g` input frames

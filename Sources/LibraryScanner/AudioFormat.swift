@@ -58,7 +58,13 @@ public enum AudioFormat: String, Sendable, CaseIterable {
     /// - Throws: `AudioFileError` with origin `.posix` when the file cannot be opened or read,
     ///   `.content`/`.empty` for a zero-byte file, `.content`/`.notAudio` when no known format matches.
     public static func detect(path: RawPath) throws(AudioFileError) -> AudioFormat {
-        let file = try ReadOnlyFile(path: path)
+        try detect(file: ReadOnlyFile(path: path))
+    }
+
+    /// Recognises the format of an open file from its first bytes (read with `pread`: the file's offset stays at 0).
+    /// - Throws: `AudioFileError` as `detect(path:)`.
+    static func detect(file: ReadOnlyFile) throws(AudioFileError) -> AudioFormat {
+        let path = file.path
         let head = try file.read(count: 4096, at: 0)
         if head.isEmpty { throw AudioFileError(.empty, "the file is empty", path: path) }
         if let format = sniff(head) { return format }

@@ -18,6 +18,8 @@ final class FFmpegSource: MonoSampleSource {
     private let streamIndex: Int32
     private let timeBase: AVRational
     private let path: RawPath
+    /// The demuxer's reads of the open file; kept as long as the container reads through it.
+    private let input: FFmpegFileInput
     /// Decoded mono samples not yet handed out, from `pendingStart` on.
     private var pending: [Float] = []
     private var pendingStart = 0
@@ -30,16 +32,21 @@ final class FFmpegSource: MonoSampleSource {
 
     private static let quietLogging: Void = tunescore_av_quiet()
 
-    init(path: RawPath) throws(AudioFileError) {
+    /// Demuxes and decodes `file` through its own descriptor (FFmpeg does not open the file again).
+    init(file: ReadOnlyFile) throws(AudioFileError) {
         _ = Self.quietLogging
+        let path = file.path
         self.path = path
-        guard let packet = av_packet_alloc(), let frame = av_frame_alloc() else {
+        guard let input = FFmpegFileInput(file: file), let packet = av_packet_alloc(), let frame = av_frame_alloc() else {
             throw AudioFileError(origin: .ffmpeg, code: -12, message: "out of memory", path: path)
         }
+        self.input = input
         self.packet = packet
         self.frame = frame
-        var opening: UnsafeMutablePointer<AVFormatContext>?
-        let opened = path.withCString { avformat_open_input(&opening, $0, nil, nil) }
+        var opening = avformat_alloc_context()
+        opening?.pointee.pb = input.context
+        // With `pb` set, the path only names the file (FFmpeg's probe weighs its extension); nothing opens it.
+        let opened = opening == nil ? -12 : path.withCString { avformat_open_input(&opening, $0, nil, nil) }
         var codec: UnsafePointer<AVCodec>?
         var found = opened < 0 ? opened : av_find_best_stream(opening, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0)
         if opened >= 0 && found < 0 {
@@ -85,6 +92,9 @@ final class FFmpegSource: MonoSampleSource {
             throw AudioFileError(.noAudio, "no audio stream (rate \(sampleRate), channels \(channelCount))", path: path)
         }
     }
+
+    /// The container's and the audio stream's metadata (`FFmpegTags`).
+    var containerTags: TrackTags? { FFmpegTags.tags(of: container!, audioStream: streamIndex) }
 
     /// A DRM-protected audio track or a video stream (cover art aside): what this source refuses to read.
     private static func unsupportedContent(_ container: UnsafeMutablePointer<AVFormatContext>, audio: UnsafeMutablePointer<AVStream>)

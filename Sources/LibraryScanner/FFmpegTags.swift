@@ -8,9 +8,13 @@ enum FFmpegTags {
         var container: UnsafeMutablePointer<AVFormatContext>?
         guard path.withCString({ avformat_open_input(&container, $0, nil, nil) }) >= 0, let opened = container else { return TrackTags() }
         defer { avformat_close_input(&container) }
-        var dictionaries = [opened.pointee.metadata]
-        let audio = av_find_best_stream(opened, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
-        if audio >= 0 { dictionaries.append(opened.pointee.streams[Int(audio)]!.pointee.metadata) }
+        return tags(of: opened, audioStream: av_find_best_stream(opened, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0))
+    }
+
+    /// The tags in an open container's metadata, then in its stream `audioStream`'s (when not negative).
+    static func tags(of container: UnsafeMutablePointer<AVFormatContext>, audioStream audio: Int32) -> TrackTags {
+        var dictionaries = [container.pointee.metadata]
+        if audio >= 0 { dictionaries.append(container.pointee.streams[Int(audio)]!.pointee.metadata) }
         func value(_ key: String) -> String? {
             for dictionary in dictionaries {
                 // Matching ignores case (AV_DICT_MATCH_CASE unset): Matroska writes TITLE, MP4 title.

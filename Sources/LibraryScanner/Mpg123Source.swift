@@ -15,12 +15,16 @@ final class Mpg123Source: MonoSampleSource {
     private(set) var knowsExactLength: Bool
     private let handle: OpaquePointer
     private let path: RawPath
+    /// The open file libmpg123 reads; kept open as long as this source.
+    private let file: ReadOnlyFile
 
     /// mpg123_init is required before first use by older libmpg123 and is harmless since 1.27.
     private static let libraryInitialised: Int32 = mpg123_init()
 
-    init(path: RawPath) throws(AudioFileError) {
+    /// Decodes `file` from its start on its own descriptor (libmpg123 does not open the file again).
+    init(file: ReadOnlyFile) throws(AudioFileError) {
         _ = Self.libraryInitialised
+        let path = file.path
         var code: Int32 = 0
         guard let handle = mpg123_new(nil, &code) else {
             throw AudioFileError(origin: .mpg123, code: code, message: String(cString: mpg123_plain_strerror(code)),
@@ -28,10 +32,11 @@ final class Mpg123Source: MonoSampleSource {
         }
         self.handle = handle
         self.path = path
+        self.file = file
         let flags = MPG123_QUIET.rawValue | MPG123_GAPLESS.rawValue | MPG123_FORCE_FLOAT.rawValue
             | MPG123_MONO_MIX.rawValue
         try Self.check(mpg123_param2(handle, Int32(MPG123_FLAGS.rawValue), Int(flags), 0), handle, path, deleting: true)
-        try Self.check(path.withCString { mpg123_open(handle, $0) }, handle, path, deleting: true)
+        try Self.check(Self.openAtStart(handle, file), handle, path, deleting: true)
         try Self.check(Self.allowMonoFloatOnly(handle), handle, path, deleting: true)
         var rate = 0, channels: Int32 = 0, encoding: Int32 = 0
         try Self.check(mpg123_getformat(handle, &rate, &channels, &encoding), handle, path, deleting: true)
@@ -85,6 +90,12 @@ final class Mpg123Source: MonoSampleSource {
         let position = mpg123_seek(handle, frame, SEEK_SET)
         if position < 0 { try Self.check(Int32(position), handle, path, deleting: false) }
         return true
+    }
+
+    /// Hands libmpg123 the descriptor, rewound to the start (it reads from the current offset).
+    private static func openAtStart(_ handle: OpaquePointer, _ file: ReadOnlyFile) -> Int32 {
+        lseek(file.descriptor, 0, SEEK_SET)
+        return mpg123_open_fd(handle, file.descriptor)
     }
 
     /// Restricts the output to mono 32-bit float at every rate libmpg123 supports.

@@ -11,6 +11,9 @@ protocol MonoSampleSource: AnyObject {
     /// Whether `declaredFrameCount` is the stream's length rather than a guess (from the bitrate, say).
     var knowsExactLength: Bool { get }
 
+    /// The tags in the container's metadata, where the decoder's library reads them (FFmpeg); nil otherwise.
+    var containerTags: TrackTags? { get }
+
     /// Reads up to `buffer.count` mono frames into `buffer`; returns how many, 0 at the end of the stream.
     func read(into buffer: UnsafeMutableBufferPointer<Float>) throws(AudioFileError) -> Int
 
@@ -18,15 +21,20 @@ protocol MonoSampleSource: AnyObject {
     func seek(toFrame frame: Int) throws(AudioFileError) -> Bool
 }
 
-/// Opens the source that decodes `format`.
-func openSampleSource(path: RawPath, format: AudioFormat) throws(AudioFileError) -> any MonoSampleSource {
-    switch format {
-    case .mp3: return try Mpg123Source(path: path)
-    case .flac, .wav, .aiff: return try SndfileSource(path: path)
+extension MonoSampleSource {
+    /// libmpg123 and libsndfile sources leave tags to `TagReader`.
+    var containerTags: TrackTags? { nil }
+}
+
+/// Opens the source that decodes `audio`'s format on `audio`'s open descriptor (no second open of the file).
+func openSampleSource(_ audio: AudioFile) throws(AudioFileError) -> any MonoSampleSource {
+    switch audio.format {
+    case .mp3: return try Mpg123Source(file: audio.file)
+    case .flac, .wav, .aiff: return try SndfileSource(file: audio.file)
     case .oggVorbis, .opus:
         // FFmpeg's decoders are the fast path; libsndfile still reads a file FFmpeg's demuxer refuses.
-        do { return try FFmpegSource(path: path) } catch { return try SndfileSource(path: path) }
+        do { return try FFmpegSource(file: audio.file) } catch { return try SndfileSource(file: audio.file) }
     case .mp4, .asf, .matroska, .wavpack, .tta, .ac3, .eac3, .aac, .musepack, .ape, .caf:
-        return try FFmpegSource(path: path)
+        return try FFmpegSource(file: audio.file)
     }
 }

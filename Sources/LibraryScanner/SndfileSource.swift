@@ -1,4 +1,9 @@
 import CSndfile
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// FLAC, WAV, AIFF, Ogg Vorbis and Opus through libsndfile, mixed down to mono.
 final class SndfileSource: MonoSampleSource {
@@ -8,17 +13,23 @@ final class SndfileSource: MonoSampleSource {
     var knowsExactLength: Bool { declaredFrameCount != nil }
     private let handle: OpaquePointer
     private let path: RawPath
+    /// The open file libsndfile reads; kept open as long as this source (libsndfile does not close it).
+    private let file: ReadOnlyFile
     /// Interleaved frames as libsndfile delivers them, before the mixdown.
     private var interleaved: [Float] = []
 
-    init(path: RawPath) throws(AudioFileError) {
+    /// Decodes `file` from its start on its own descriptor (libsndfile does not open the file again).
+    init(file: ReadOnlyFile) throws(AudioFileError) {
+        let path = file.path
         var info = SF_INFO()
-        guard let handle = path.withCString({ sf_open($0, Int32(SFM_READ), &info) }) else {
+        lseek(file.descriptor, 0, SEEK_SET)
+        guard let handle = sf_open_fd(file.descriptor, Int32(SFM_READ), &info, 0) else {
             throw AudioFileError(origin: .sndfile, code: sf_error(nil), message: String(cString: sf_strerror(nil)),
                                  path: path)
         }
         self.handle = handle
         self.path = path
+        self.file = file
         sampleRate = Int(info.samplerate)
         channelCount = Int(info.channels)
         // libsndfile reports SF_COUNT_MAX when the container does not know its length.

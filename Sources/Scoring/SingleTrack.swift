@@ -3,21 +3,29 @@ import LibraryScanner
 import Model
 
 extension TasteScoring {
-    /// Scores one audio file with `model`, without the score cache: for `tunescore evaluate FILE`. The file is read
-    /// for its tags and decoded once (its excerpts only); the duration comes from that decode.
-    /// - Throws: `AudioFileError` (naming the file) when it cannot be decoded.
+    /// Scores one audio file with `model`, without the score cache: for `tunescore evaluate FILE`. The file is opened
+    /// once for its format and its decode (its excerpts only; the duration comes from that decode); where FFmpeg decodes
+    /// it, its tags come from that same open, otherwise TagLib (whose C API opens by path) reads them in a second open.
+    /// - Throws: `AudioFileError` (naming the file) when it cannot be opened or is not audio, `ScoringError` when it cannot
+    ///   be decoded.
     public static func scoreFile(_ path: RawPath, model: TasteModel) throws -> ScoredTrack {
         let (files, failures) = LibraryWalker().files(in: [path.absolute])
         guard let file = files.first else {
             throw ScoringError(message: "cannot read \(path.displayString): \(failures.first.map { "\($0)" } ?? "not a file")")
         }
-        let format = try AudioFormat.detect(path: file.path)
-        let tags = (try? TagReader().read(path: file.path, format: format)) ?? TrackTags()
-        let row = CatalogTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs, format: format, tags: tags,
-                               duration: nil, failure: nil, scannedAt: Date())
+        let audio = try AudioFile(path: file.path)
+        let decoded: DecodedExcerpts
+        do {
+            decoded = try model.decodeForScoring(audio)
+        } catch {
+            throw ScoringError(message: "\(file.path.displayString): \(error)")
+        }
+        let tags = decoded.containerTags ?? (try? TagReader().read(path: file.path, format: audio.format)) ?? TrackTags()
+        let track = AudioTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs, title: tags.title,
+                               artist: tags.artist, album: tags.album)
         let scoring = TasteScoring(model: model, cache: nil)
-        let scored = try scoring.scoreBatch([row], modelID: model.profile.modelID, tools: try scoring.rankingTools())
-        if let failure = scored.skipped.first { throw ScoringError(message: failure.description) }
+        let scored = try scoring.scoreDecoded(([track], [PCMTrack(excerpts: decoded)], []), modelID: model.profile.modelID,
+                                              tools: try scoring.rankingTools())
         return scored.tracks[0]
     }
 }

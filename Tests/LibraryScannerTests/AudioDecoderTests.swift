@@ -60,9 +60,9 @@ extension AudioDecoderTests {
         for format in [FixtureFormat.oggVorbis, .opus] {
             let path = try FixtureWriter.writeTone(format, frequency: 440, seconds: 2,
                                                    to: folder.appending("same.\(format.fileExtension)"))
-            XCTAssertTrue(try openSampleSource(path: path, format: format.detected) is FFmpegSource, "\(format)")
-            let fast = try readAll(try FFmpegSource(path: path))
-            let reference = try readAll(try SndfileSource(path: path))
+            XCTAssertTrue(try openSampleSource(AudioFile(path: path)) is FFmpegSource, "\(format)")
+            let fast = try readAll(try FFmpegSource(file: ReadOnlyFile(path: path)))
+            let reference = try readAll(try SndfileSource(file: ReadOnlyFile(path: path)))
             XCTAssertEqual(Double(fast.count), Double(reference.count), accuracy: Double(format.sampleRate) * 0.01,
                            "\(format)")
             let middle = (fast.count / 4)..<(fast.count * 3 / 4)
@@ -82,9 +82,9 @@ extension AudioDecoderTests {
         var damaged = bytes
         for i in damageStart..<(damageStart + 300) { damaged[i] = UInt8(truncatingIfNeeded: i * 7919) }
         try FixtureWriter.writeBytes(damaged, to: path)
-        let afterDamage = try readAll(try FFmpegSource(path: path)).count
+        let afterDamage = try readAll(try FFmpegSource(file: ReadOnlyFile(path: path))).count
         try FixtureWriter.writeBytes(Array(bytes.prefix(damageStart)), to: path)
-        let cutOff = try readAll(try FFmpegSource(path: path)).count
+        let cutOff = try readAll(try FFmpegSource(file: ReadOnlyFile(path: path))).count
         XCTAssertGreaterThan(afterDamage, cutOff + 44100 / 2)
         try FixtureWriter.writeBytes(damaged, to: path)
         let audio = try decoder.decode(path: path)

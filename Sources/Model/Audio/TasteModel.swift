@@ -64,9 +64,18 @@ public struct TasteModel: Sendable {
 
     /// Decodes the excerpts scoring reads of `tracks` (in memory, nothing else of each file); undecodable ones are skipped.
     public func decodeForScoring(_ tracks: [AudioTrack], threads: Int) -> (tracks: [AudioTrack], pcm: [PCMTrack], skipped: [SkippedFile]) {
-        MusicCollection.decodeExcerpts(tracks, decoder: AudioDecoder(targetSampleRate: config.sampleRate), excerptLength: config.sampleLength,
+        MusicCollection.decodeExcerpts(tracks, decoder: scoringDecoder, excerptLength: config.sampleLength,
                                        threads: threads) { excerptStarts(sampleCount: $0) }
     }
+
+    /// Decodes the excerpts scoring reads of one file already open, without opening it again (`tunescore evaluate`).
+    /// - Throws: `AudioFileError` when it cannot be decoded.
+    public func decodeForScoring(_ audio: AudioFile) throws(AudioFileError) -> DecodedExcerpts {
+        try scoringDecoder.decodeExcerpts(audio, length: config.sampleLength) { excerptStarts(sampleCount: $0) }
+    }
+
+    /// The decoder scoring reads tracks with: to the model's sample rate.
+    private var scoringDecoder: AudioDecoder { AudioDecoder(targetSampleRate: config.sampleRate) }
 
     /// Scores decoded tracks (up to `max_excerpts_per_track` excerpts each).
     public func score(_ tracks: [AudioTrack], pcm: [PCMTrack], threads: Int = 1) throws -> TasteScores {
