@@ -29,6 +29,8 @@ let package = Package(
             ]
         ),
         systemLibrary("CTagLib", pkgConfig: "taglib_c", apt: ["libtagc0-dev"]),
+        // TagLib's C++ API behind a plain C header: tags read from a file already open (the C API opens by path).
+        .target(name: "CTagLibStream", linkerSettings: [.linkedLibrary("tag")]),
         systemLibrary("CMpg123", pkgConfig: "libmpg123", apt: ["libmpg123-dev"]),
         systemLibrary("CSndfile", pkgConfig: "sndfile", apt: ["libsndfile1-dev"]),
         systemLibrary("CFFmpeg", pkgConfig: "libavformat", apt: ["libavformat-dev", "libavcodec-dev"]),
@@ -38,7 +40,7 @@ let package = Package(
         systemLibrary("CPng", pkgConfig: "libpng", apt: ["libpng-dev"]),
         .target(
             name: "LibraryScanner",
-            dependencies: ["CTagLib", "CMpg123", "CSndfile", "CFFmpeg", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CTagLib", "CTagLibStream", "CMpg123", "CSndfile", "CFFmpeg", "CSoxr", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "Features", dependencies: ["CFFTW", "CSox", "CSoxr"]),
         .target(name: "Model", dependencies: ["CTorch", "CPng", "Features", "LibraryScanner"]),

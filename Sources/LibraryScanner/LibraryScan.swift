@@ -104,13 +104,8 @@ public struct LibraryScan: Sendable {
             track.duration = info.duration
             // Tags are a bonus: a stream the decoder reads is usable even when TagLib cannot parse its tags.
             track.tags = (try? tagReader.read(path: file.path, format: info.format)) ?? TrackTags()
-            if track.tags.title == nil && track.tags.artist == nil && track.tags.album == nil {
-                // TagLib has no parser for some formats (Matroska/WebM) and misses some tags FFmpeg reads.
-                let found = FFmpegTags.read(path: file.path)
-                (track.tags.title, track.tags.artist, track.tags.album) = (found.title, found.artist, found.album)
-                track.tags.genre = track.tags.genre ?? found.genre
-                track.tags.year = track.tags.year ?? found.year
-                track.tags.trackNumber = track.tags.trackNumber ?? found.trackNumber
+            if track.tags.lacksNames {
+                track.tags = track.tags.fillingIn(from: FFmpegTags.read(path: file.path))
             }
         } catch {
             let isContentProblem = error.origin == .content

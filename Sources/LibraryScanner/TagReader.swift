@@ -1,4 +1,5 @@
 import CTagLib
+import CTagLibStream
 
 /// A track's tags and stream properties as TagLib reads them; anything missing is nil.
 public struct TrackTags: Sendable, Equatable {
@@ -35,6 +36,23 @@ public struct TrackTags: Sendable, Equatable {
     }
 }
 
+extension TrackTags {
+    /// No title, artist or album: TagLib has no parser for some formats (Matroska/WebM) and misses some tags FFmpeg reads.
+    public var lacksNames: Bool { title == nil && artist == nil && album == nil }
+
+    /// These tags (TagLib's) where they lack names, filled in from `found` (FFmpeg's): its title, artist and album, and
+    /// its genre, year and track number where these have none. Tags that have names are returned as they are.
+    public func fillingIn(from found: TrackTags) -> TrackTags {
+        guard lacksNames else { return self }
+        var tags = self
+        (tags.title, tags.artist, tags.album) = (found.title, found.artist, found.album)
+        tags.genre = genre ?? found.genre
+        tags.year = year ?? found.year
+        tags.trackNumber = trackNumber ?? found.trackNumber
+        return tags
+    }
+}
+
 /// Reads tags through TagLib's C API.
 public struct TagReader: Sendable {
     /// A reader; it has no settings.
@@ -67,6 +85,23 @@ public struct TagReader: Sendable {
         if let tag = taglib_file_tag(file) { Self.readTextAndNumbers(tag, into: &tags) }
         if let properties = taglib_file_audioproperties(file) { Self.readProperties(properties, into: &tags) }
         return tags
+    }
+
+    /// The tags of a file already open, read through its descriptor: TagLib does not open the file again, and picks its
+    /// parser from the content.
+    ///
+    /// - Throws: `AudioFileError` with origin `.taglib` when TagLib cannot parse the file.
+    public func read(_ audio: AudioFile) throws(AudioFileError) -> TrackTags {
+        var read = tunescore_tags()
+        guard tunescore_taglib_read_fd(audio.file.descriptor, &read) != 0 else {
+            throw AudioFileError(origin: .taglib, code: 0, message: "TagLib cannot parse the file", path: audio.path)
+        }
+        defer { tunescore_tags_free(&read) }
+        return TrackTags(title: read.title.map { String(cString: $0) }, artist: read.artist.map { String(cString: $0) },
+                         album: read.album.map { String(cString: $0) }, genre: read.genre.map { String(cString: $0) },
+                         year: Self.positive(Int32(bitPattern: read.year)), trackNumber: Self.positive(Int32(bitPattern: read.track)),
+                         duration: Self.positive(read.length), sampleRate: Self.positive(read.sample_rate),
+                         channelCount: Self.positive(read.channels), bitrate: Self.positive(read.bitrate))
     }
 
     private static func readTextAndNumbers(_ tag: UnsafePointer<TagLib_Tag>, into tags: inout TrackTags) {

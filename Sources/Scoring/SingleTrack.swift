@@ -4,8 +4,8 @@ import Model
 
 extension TasteScoring {
     /// Scores one audio file with `model`, without the score cache: for `tunescore evaluate FILE`. The file is opened
-    /// once for its format and its decode (its excerpts only; the duration comes from that decode); where FFmpeg decodes
-    /// it, its tags come from that same open, otherwise TagLib (whose C API opens by path) reads them in a second open.
+    /// once: for its format, its decode (its excerpts only; the duration comes from that decode) and its tags (TagLib
+    /// reading the same descriptor, filled in as the scan does from FFmpeg's container where FFmpeg decodes the file).
     /// - Throws: `AudioFileError` (naming the file) when it cannot be opened or is not audio, `ScoringError` when it cannot
     ///   be decoded.
     public static func scoreFile(_ path: RawPath, model: TasteModel) throws -> ScoredTrack {
@@ -20,7 +20,8 @@ extension TasteScoring {
         } catch {
             throw ScoringError(message: "\(file.path.displayString): \(error)")
         }
-        let tags = decoded.containerTags ?? (try? TagReader().read(path: file.path, format: audio.format)) ?? TrackTags()
+        let tagLib = (try? TagReader().read(audio)) ?? TrackTags()
+        let tags = decoded.containerTags.map(tagLib.fillingIn) ?? tagLib
         let track = AudioTrack(path: file.path, size: file.size, modificationTimeNs: file.modificationTimeNs, title: tags.title,
                                artist: tags.artist, album: tags.album)
         let scoring = TasteScoring(model: model, cache: nil)

@@ -113,15 +113,15 @@ final class TasteScoringTests: XCTestCase {
         XCTAssertEqual(scored.displayName, "Someone - One")
     }
 
-    func testEvaluatingAFileOpensItForDecodingAndTagLibOnlyAndScoresAsTheCatalogDoes() throws {
+    func testEvaluatingAFileOpensItOnceAndScoresAsTheCatalogDoes() throws {
         for i in 0..<4 { try writeTone("liked/tone\(i).wav", frequency: 300 + 40 * Double(i)) }
         try writeTone("new/one.wav", frequency: 400)
         let model = try trainModel("model-a", seed: 1)
         let path = RawPath(folder.appendingPathComponent("new/one.wav").path)
         let watch = try FileOpenWatch(path: path.displayString)
         let evaluated = try TasteScoring.scoreFile(path, model: model)
-        // One open detects the format and decodes; TagLib's C API opens by path, so WAV's tags take a second one.
-        XCTAssertEqual(watch.opens(), 2)
+        // One open detects the format, decodes and reads the tags.
+        XCTAssertEqual(watch.opens(), 1)
         let catalog = try TrackCatalog(path: folder.appendingPathComponent("library.sqlite").path)
         _ = try LibraryScan().scan(folders: [path], catalog: catalog)
         let row = try XCTUnwrap(try catalog.tracks().first { $0.path == path })
