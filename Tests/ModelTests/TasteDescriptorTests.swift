@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import LibraryScanner
+import TestSupport
 import XCTest
 @testable import Model
 
@@ -78,5 +79,26 @@ final class TasteDescriptorTests: XCTestCase {
         let track = (unit([1, 0.05, 0]), unit([0.1, 1, 0]))
         XCTAssertEqual(density.score(track.0 + track.1), alone.0.score(track.0) + 0.75 * alone.1.score(track.1), accuracy: 1e-9)
         XCTAssertEqual(density.leaveOneOutScores()[2], alone.0.leaveOneOutScores()[2] + 0.75 * alone.1.leaveOneOutScores()[2], accuracy: 1e-9)
+    }
+
+    func testASpaceFromAnotherDescriptorOrCodebookIsRefusedWithWhatToDo() throws {
+        let folder = try makeTemporaryDirectory()
+        let path = folder.appendingPathComponent("space.json").path
+        try DescriptorSpace.builtIn.save(to: path)
+        XCTAssertEqual(try DescriptorSpace.load(from: path).embeddingDimension, 64, "the built-in space reads back whole")
+
+        var shorter = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        shorter["mean"] = [Float](repeating: 0, count: 100)
+        try JSONSerialization.data(withJSONObject: shorter).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try DescriptorSpace.load(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("descriptors of 100 values") && "\(error)".contains("tunescore pretrain"), "\(error)")
+        }
+
+        var space = DescriptorSpace.builtIn
+        space.patchCode?.projection.removeLast(32)
+        try space.save(to: path)
+        XCTAssertThrowsError(try DescriptorSpace.load(from: path), "a code space that does not fit its codebook") { error in
+            XCTAssertTrue("\(error)".contains(path), "\(error)")
+        }
     }
 }
