@@ -228,10 +228,14 @@ extension AugmentationBenchmark {
 }
 
 extension ScoringBenchmark {
-    /// `tunescore bench score`: scoring speed of `model` on `folders`.
-    public static func run(model: ModelChoice, folders: [String]) throws(TunescoreError) -> Report {
+    /// `tunescore bench score`: scoring speed of `model` on `folders`, beside a `background` load when given.
+    public static func run(model: ModelChoice, folders: [String], background: BackgroundLoad.Kind? = nil) throws(TunescoreError) -> Report {
         let taste = try model.load()
-        return try reporting { try run(model: taste, folders: folders.map(RawPath.init)) }
+        return try reporting {
+            let load = try background.map { try BackgroundLoad($0) }
+            defer { load?.stop() }
+            return try run(model: taste, folders: folders.map(RawPath.init))
+        }
     }
 }
 

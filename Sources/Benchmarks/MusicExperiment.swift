@@ -68,6 +68,8 @@ public struct MusicReport: Codable, Sendable {
     public var loopEfficiency: Double?
     /// The share of the loop spent waiting for data (`TrainingResult.dataWaitFraction`).
     public var dataWaitFraction: Double?
+    /// The share of batches built with normal-priority help from the start (`TrainingResult.helpedBatchFraction`).
+    public var helpedBatchFraction: Double?
     public var scoringSeconds: Double
     public var threads: Int
     public var checkpoint: String?
@@ -162,6 +164,7 @@ public struct MusicExperiment: Sendable {
             trainingSeconds: result?.trainingSeconds ?? 0,
             trainingItemsPerSecond: result?.itemsPerSecond, modelOnlyItemsPerSecond: modelOnly,
             loopEfficiency: result.flatMap { r in modelOnly.map { r.itemsPerSecond / $0 } }, dataWaitFraction: result?.dataWaitFraction,
+            helpedBatchFraction: result?.helpedBatchFraction,
             scoringSeconds: network?.scoringSeconds ?? 0, threads: TorchRuntime.threads,
             checkpoint: result.map { config.scoringCheckpoint(of: $0).path }, worldSize: result?.worldSize ?? 1,
             paramChecksum: result?.parameterChecksum)

@@ -105,6 +105,10 @@ public struct TrainingResult: Sendable {
     /// The share of the step loop's time spent waiting for a batch that was not ready (or, without prefetching,
     /// building it): the part of the loop that data preparation did not hide behind the steps.
     public var dataWaitFraction: Double
+    /// The share of batches that normal-priority helpers started on as soon as they were requested, because the
+    /// idle-priority workers had been late (`BatchPrefetcher`): how busy the machine looked to the loop; 0 when
+    /// batches are not built by idle-priority workers.
+    public var helpedBatchFraction = 0.0
     public var bestValidationLoss: Double?
     public var lastCheckpoint: URL
     public var bestCheckpoint: URL
@@ -257,6 +261,7 @@ public final class Trainer {
                                     dataWaitFraction: waitSeconds / max(loopSeconds, 1e-9), bestValidationLoss: state.best,
                                     lastCheckpoint: lastCheckpoint, bestCheckpoint: bestCheckpoint, modelID: state.modelID,
                                     wasStopped: isStopRequested || groupStops)
+        result.helpedBatchFraction = Double(prefetcher.helpedBatches) / Double(max(1, prefetcher.requestedBatches))
         result.worldSize = group?.worldSize ?? 1
         result.rank = group?.rank ?? 0
         result.parameterChecksum = network.parameterChecksum
@@ -329,7 +334,7 @@ public func seconds(since start: DispatchTime) -> Double {
 /// On a busy machine idle-priority workers get almost no CPU. So a loop that takes a batch the workers have not
 /// finished writes the remaining items itself, at its own priority, with normal-priority helpers; and while batches
 /// keep coming late, the helpers start on each batch as soon as it is requested, in step with the training, as
-/// normal-priority workers would. On an idle machine batches are ready in time and the helpers stay asleep.
+/// normal-priority workers would. On an idle machine batches that are ready in time let the helpers sleep.
 final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let source: Source
     private let shifts: Int
@@ -338,16 +343,11 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let workers: WorkerThreads?
     /// Help a waiting loop finish a batch when the workers are at idle priority; nil otherwise.
     private let helpers: WorkerThreads?
-    /// Batches for which the helpers still start at once: set when batches requested a step earlier were not ready
-    /// several times in a row (the machine is busy), counted down by every batch that was.
-    private var helpedBatchesLeft = 0
-    /// Batches not ready in a row so far.
-    private var lateInARow = 0
-    /// A busy machine makes every batch late; an idle one now and then one (helpers starting at once there would slow
-    /// the steps, as normal-priority workers do).
-    private static var lateInARowForBusy: Int { 2 }
-    /// How many batches the helpers then start on at once; while those are ready, the helpers stop again.
-    private static var helpedBatchesWhenBusy: Int { 32 }
+    /// Whether the helpers start on each batch as soon as it is requested.
+    private var help = BusyMachineDetector()
+    /// Batches requested so far, and those the helpers started on at once.
+    private(set) var requestedBatches = 0
+    private(set) var helpedBatches = 0
     /// Requested batches, oldest first, with when they were requested (used only by the training loop's thread).
     private var pending: [(batch: UnfinishedBatch<Source>, loop: SharedLoop?, requested: DispatchTime)] = []
 
@@ -364,7 +364,11 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     func request(items: [Int], generator: SeededGenerator, firstIndex: Int = 0) {
         let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator, firstIndex: firstIndex)
         let loop = workers?.start(batch.itemCount) { batch.writeItem($0) }
-        if let loop, let helpers, helpedBatchesLeft > 0 { helpers.join(loop) }
+        requestedBatches += 1
+        if let loop, let helpers, help.isBusy {
+            helpers.join(loop)
+            helpedBatches += 1
+        }
         pending.append((batch, loop, .now()))
     }
 
@@ -373,20 +377,41 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
         let (batch, loop, requested) = pending.removeFirst()
         if let loop {
             // An epoch's first batch is requested just before it is taken: never ready, and no sign of a busy machine.
-            let hadAStep = seconds(since: requested) > 0.01
-            if loop.hasUnclaimed {
-                if hadAStep { lateInARow += 1 }
-                if lateInARow >= Self.lateInARowForBusy { helpedBatchesLeft = Self.helpedBatchesWhenBusy }
-                helpers?.join(loop)
-            } else {
-                lateInARow = 0
-                helpedBatchesLeft = max(0, helpedBatchesLeft - 1)
-            }
+            let isLate = loop.hasUnclaimed
+            if isLate { helpers?.join(loop) }
+            help.record(isLate: isLate, afterAStep: seconds(since: requested) > 0.01)
             loop.helpUntilDone()
         } else {
             parallelFor(batch.itemCount, threads: threads) { batch.writeItem($0) }
         }
         return batch.finished()
+    }
+}
+
+/// Tells a machine too busy for idle-priority batch builders from an idle one by how batches come: busy after a few
+/// late in a row, idle again after many in time.
+struct BusyMachineDetector: Equatable {
+    private(set) var isBusy = false
+    private var lateInARow = 0
+    private var readyInARow = 0
+    /// A busy machine makes every batch late; an idle one now and then one (helpers starting at once there would slow
+    /// the steps, as normal-priority workers do).
+    static let lateInARowForBusy = 2
+    /// Batches in time in a row after which the helpers stop starting at once.
+    static let readyInARowForIdle = 32
+
+    /// Takes note of one batch taken: late (not finished when the loop wanted it) or not. A late batch requested no
+    /// step earlier (an epoch's first) says nothing about the machine.
+    mutating func record(isLate: Bool, afterAStep: Bool = true) {
+        if isLate {
+            readyInARow = 0
+            if afterAStep { lateInARow += 1 }
+            if lateInARow >= Self.lateInARowForBusy { isBusy = true }
+        } else {
+            lateInARow = 0
+            readyInARow += 1
+            if readyInARow >= Self.readyInARowForIdle { isBusy = false }
+        }
     }
 }
 

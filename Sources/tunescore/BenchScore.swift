@@ -13,6 +13,9 @@ extension Tunescore.Bench {
 
         @OptionGroup var model: ModelOptions
 
+        @Option(help: "Run beside two busy loops (one per core), at nice 19 (background jobs) or nice 0 (another program in use): scoring speed on a machine that is doing something else.")
+        var background: BackgroundLoad.Kind?
+
         @Flag(help: "Print JSON.")
         var json = false
 
@@ -21,7 +24,7 @@ extension Tunescore.Bench {
         }
 
         func run() throws {
-            let report = try ScoringBenchmark.run(model: model.choice, folders: folders)
+            let report = try ScoringBenchmark.run(model: model.choice, folders: folders, background: background)
             try printReport(report, json: json)
         }
     }

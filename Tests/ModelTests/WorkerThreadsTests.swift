@@ -32,6 +32,24 @@ final class WorkerThreadsTests: XCTestCase {
         XCTAssertEqual(schedulingClasses(of: WorkerThreads(count: 2, priority: .normal)), ["other, nice 0"])
     }
 
+    func testTwoLateBatchesInARowMarkTheMachineBusyAndThirtyTwoInTimeIdleAgain() {
+        var detector = BusyMachineDetector()
+        detector.record(isLate: true)
+        detector.record(isLate: false)
+        detector.record(isLate: true)
+        XCTAssertFalse(detector.isBusy, "late batches apart are an idle machine's hiccups")
+        detector.record(isLate: true, afterAStep: false)
+        XCTAssertFalse(detector.isBusy, "an epoch's first batch is always late and says nothing")
+        detector.record(isLate: true)
+        XCTAssertTrue(detector.isBusy)
+        for _ in 0..<31 { detector.record(isLate: false) }
+        detector.record(isLate: true)
+        for _ in 0..<31 { detector.record(isLate: false) }
+        XCTAssertTrue(detector.isBusy, "a late batch starts the count in time anew")
+        detector.record(isLate: false)
+        XCTAssertFalse(detector.isBusy)
+    }
+
     /// The scheduling class each job of a parallel loop ran in, as a set of descriptions.
     private func schedulingClasses(of workers: WorkerThreads) -> Set<String> {
         let seen = Locked(Set<String>())
