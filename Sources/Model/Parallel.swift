@@ -69,6 +69,9 @@ final class SharedLoop: @unchecked Sendable {
     /// Whether some index is not claimed yet.
     var hasUnclaimed: Bool { next.hasRemaining(below: count) }
 
+    /// Whether every index has run.
+    var isDone: Bool { lock.withLock { finished == count } }
+
     /// Runs indices until none is left to claim.
     func runAvailable() {
         while let i = next.claim(below: count) {

@@ -105,9 +105,9 @@ public struct TrainingResult: Sendable {
     /// The share of the step loop's time spent waiting for a batch that was not ready (or, without prefetching,
     /// building it): the part of the loop that data preparation did not hide behind the steps.
     public var dataWaitFraction: Double
-    /// The share of batches that normal-priority helpers started on as soon as they were requested, because the
-    /// idle-priority workers had been late (`BatchPrefetcher`): how busy the machine looked to the loop; 0 when
-    /// batches are not built by idle-priority workers.
+    /// The share of batches that normal-priority helpers built from the start, because the idle-priority workers had
+    /// been late (`BatchPrefetcher`): how busy the machine looked to the loop; 0 when batches are not built by
+    /// idle-priority workers.
     public var helpedBatchFraction = 0.0
     public var bestValidationLoss: Double?
     public var lastCheckpoint: URL
@@ -333,8 +333,9 @@ public func seconds(since start: DispatchTime) -> Double {
 ///
 /// On a busy machine idle-priority workers get almost no CPU. So a loop that takes a batch the workers have not
 /// finished writes the remaining items itself, at its own priority, with normal-priority helpers; and while batches
-/// keep coming late, the helpers start on each batch as soon as it is requested, in step with the training, as
-/// normal-priority workers would. On an idle machine batches that are ready in time let the helpers sleep.
+/// keep coming late, the helpers instead of the workers build each batch as soon as it is requested, in step with
+/// the training, as normal-priority workers would. On an idle machine batches that are ready in time let the
+/// helpers sleep.
 final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let source: Source
     private let shifts: Int
@@ -343,9 +344,9 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     private let workers: WorkerThreads?
     /// Help a waiting loop finish a batch when the workers are at idle priority; nil otherwise.
     private let helpers: WorkerThreads?
-    /// Whether the helpers start on each batch as soon as it is requested.
+    /// Whether the helpers rather than the workers build each batch as soon as it is requested.
     private var help = BusyMachineDetector()
-    /// Batches requested so far, and those the helpers started on at once.
+    /// Batches requested so far, and those the helpers built from the start.
     private(set) var requestedBatches = 0
     private(set) var helpedBatches = 0
     /// Requested batches, oldest first, with when they were requested (used only by the training loop's thread).
@@ -363,12 +364,12 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
     /// request order.
     func request(items: [Int], generator: SeededGenerator, firstIndex: Int = 0) {
         let batch = UnfinishedBatch(source: source, items: items, shifts: shifts, generator: generator, firstIndex: firstIndex)
-        let loop = workers?.start(batch.itemCount) { batch.writeItem($0) }
         requestedBatches += 1
-        if let loop, let helpers, help.isBusy {
-            helpers.join(loop)
-            helpedBatches += 1
-        }
+        // On a busy machine the helpers build the batch alone: an idle-priority worker that had claimed an item would
+        // finish it only when a core falls idle, and the loop would wait for that one item.
+        let builders = help.isBusy && helpers != nil ? helpers : workers
+        if builders !== workers { helpedBatches += 1 }
+        let loop = builders?.start(batch.itemCount) { batch.writeItem($0) }
         pending.append((batch, loop, .now()))
     }
 
@@ -377,8 +378,8 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
         let (batch, loop, requested) = pending.removeFirst()
         if let loop {
             // An epoch's first batch is requested just before it is taken: never ready, and no sign of a busy machine.
-            let isLate = loop.hasUnclaimed
-            if isLate { helpers?.join(loop) }
+            let isLate = !loop.isDone
+            if loop.hasUnclaimed { helpers?.join(loop) }
             help.record(isLate: isLate, afterAStep: seconds(since: requested) > 0.01)
             loop.helpUntilDone()
         } else {

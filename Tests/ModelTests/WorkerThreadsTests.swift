@@ -23,8 +23,11 @@ final class WorkerThreadsTests: XCTestCase {
         let loop = workers.start(50) { index in seen.withLock { $0[index] += 1 } }
         loop.helpUntilDone()
         XCTAssertEqual(seen.value, [Int](repeating: 1, count: 50))
+        XCTAssertTrue(loop.isDone)
+        XCTAssertFalse(blocker.isDone, "an index whose body still runs (or has not started) is not done")
         release.signal()
         blocker.wait()
+        XCTAssertTrue(blocker.isDone)
     }
 
     func testIdleWorkersRunInLinuxsIdleClassAndNormalOnesDoNot() {
