@@ -24,6 +24,13 @@ public final class BackgroundLoad: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` beside loops of `kind` (alone when nil), and ends them afterwards.
+    public static func running<T>(beside kind: Kind?, _ body: () throws -> T) throws -> T {
+        let load = try kind.map { try BackgroundLoad($0) }
+        defer { load?.stop() }
+        return try body()
+    }
+
     /// Ends the loops and waits for them.
     public func stop() {
         for process in processes where process.isRunning { process.terminate() }

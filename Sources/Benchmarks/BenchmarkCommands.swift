@@ -162,9 +162,9 @@ extension GenresBenchmark {
                                  remedy: "styles there: \(styles.keys.sorted().joined(separator: ", ")) (or all)")
         }
         return .finished(try reporting {
-            let load = try request.background.map { try BackgroundLoad($0) }
-            defer { load?.stop() }
-            return try benchmark.output(of: request, config: config, group: group, say: say)
+            try BackgroundLoad.running(beside: request.background) {
+                try benchmark.output(of: request, config: config, group: group, say: say)
+            }
         })
     }
 
@@ -232,9 +232,7 @@ extension ScoringBenchmark {
     public static func run(model: ModelChoice, folders: [String], background: BackgroundLoad.Kind? = nil) throws(TunescoreError) -> Report {
         let taste = try model.load()
         return try reporting {
-            let load = try background.map { try BackgroundLoad($0) }
-            defer { load?.stop() }
-            return try run(model: taste, folders: folders.map(RawPath.init))
+            try BackgroundLoad.running(beside: background) { try run(model: taste, folders: folders.map(RawPath.init)) }
         }
     }
 }

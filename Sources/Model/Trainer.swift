@@ -391,7 +391,7 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
 
 /// Tells a machine too busy for idle-priority batch builders from an idle one by how batches come: busy after a few
 /// late in a row, idle again after many in time.
-struct BusyMachineDetector: Equatable {
+struct BusyMachineDetector {
     private(set) var isBusy = false
     private var lateInARow = 0
     private var readyInARow = 0
