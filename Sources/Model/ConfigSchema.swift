@@ -46,7 +46,7 @@ extension RunConfig {
         .flag("prefetch_batches", \.prefetchBatches,
               "Training: prepare the next batch while the network trains on the current one (true), or prepare each batch on num_workers threads just before its step (false), so data threads never preempt torch's threads mid-step."),
         .choice("prefetch_priority", \.prefetchPriority,
-                "Training with prefetch_batches: the scheduling class of the threads that prepare the next batch. idle (Linux SCHED_IDLE) runs them only on a core torch leaves free, so they seldom slow a step, and when batches come late normal-priority helpers build them instead; normal competes with torch's threads from the start."),
+                "Training with prefetch_batches: the scheduling class of the threads that prepare the next batch. idle (Linux SCHED_IDLE) runs them only on a core torch leaves free, so they seldom slow a step: normal-priority helpers finish a late batch while torch waits, and build every batch while other programs leave no core free; normal competes with torch's threads from the start."),
         .path("path_data", \.dataPath,
               "Data folder (dataset mode; for cifar10 the folder holding cifar-10-batches-bin, or that folder itself), or the image/audio file to score."),
         statisticsKey("dataset_mean", \.datasetMean,

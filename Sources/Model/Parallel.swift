@@ -87,10 +87,14 @@ final class SharedLoop: @unchecked Sendable {
     }
 
     /// Runs what no thread has claimed yet on the calling thread, then waits for the rest: a waiting training loop
-    /// builds its own batch at its own priority when the idle-priority workers get no CPU (a busy machine).
-    func helpUntilDone() {
+    /// builds its own batch at its own priority when the idle-priority workers get no CPU (a busy machine). Returns
+    /// the seconds it waited for indices other threads had claimed.
+    @discardableResult
+    func helpUntilDone() -> Double {
         runAvailable()
+        let start = DispatchTime.now()
         wait()
+        return seconds(since: start)
     }
 }
 

@@ -30,27 +30,41 @@ final class WorkerThreadsTests: XCTestCase {
         XCTAssertTrue(blocker.isDone)
     }
 
+    func testHelpingReportsHowLongItWaitedForAnIndexAnotherThreadHeld() {
+        let workers = WorkerThreads(count: 1, priority: .normal)
+        let started = DispatchSemaphore(value: 0)
+        let loop = workers.start(2) { index in
+            guard index == 0 else { return }
+            started.signal()
+            usleep(200_000)
+        }
+        started.wait()
+        // The worker holds index 0 for 0.2 s; the caller runs index 1 and then can only wait.
+        XCTAssertGreaterThanOrEqual(loop.helpUntilDone(), 0.15)
+        XCTAssertTrue(loop.isDone)
+    }
+
     func testIdleWorkersRunInLinuxsIdleClassAndNormalOnesDoNot() {
         XCTAssertEqual(schedulingClasses(of: WorkerThreads(count: 2, priority: .idle)), ["idle"])
         XCTAssertEqual(schedulingClasses(of: WorkerThreads(count: 2, priority: .normal)), ["other, nice 0"])
     }
 
-    func testTwoLateBatchesInARowMarkTheMachineBusyAndThirtyTwoInTimeIdleAgain() {
+    func testALongWaitForClaimedItemsMarksTheMachineBusyAndThirtyTwoCalmBatchesIdleAgain() {
         var detector = BusyMachineDetector()
-        detector.record(isLate: true)
-        detector.record(isLate: false)
-        detector.record(isLate: true)
-        XCTAssertFalse(detector.isBusy, "late batches apart are an idle machine's hiccups")
-        detector.record(isLate: true, afterAStep: false)
-        XCTAssertFalse(detector.isBusy, "an epoch's first batch is always late and says nothing")
-        detector.record(isLate: true)
-        XCTAssertTrue(detector.isBusy)
-        for _ in 0..<31 { detector.record(isLate: false) }
-        detector.record(isLate: true)
-        for _ in 0..<31 { detector.record(isLate: false) }
-        XCTAssertTrue(detector.isBusy, "a late batch starts the count in time anew")
-        detector.record(isLate: false)
+        detector.record(stallSeconds: 0.05, stepSeconds: 0.7)
+        XCTAssertFalse(detector.isBusy, "a short wait for the last items is an idle machine's normal")
+        detector.record(stallSeconds: 1.0, stepSeconds: 0.005)
+        XCTAssertFalse(detector.isBusy, "an epoch's first batch is requested just before it is taken and says nothing")
+        detector.record(stallSeconds: 0.3, stepSeconds: 0.7)
+        XCTAssertTrue(detector.isBusy, "waiting more than a quarter of a step for claimed items")
+        for _ in 0..<31 { detector.record(stallSeconds: 0.01, stepSeconds: 0.7) }
+        detector.record(stallSeconds: 0.2, stepSeconds: 0.7)
+        for _ in 0..<31 { detector.record(stallSeconds: 0, stepSeconds: 0.7) }
+        XCTAssertTrue(detector.isBusy, "a long wait starts the count of calm batches anew")
+        detector.record(stallSeconds: 0, stepSeconds: 0.7)
         XCTAssertFalse(detector.isBusy)
+        detector.record(stallSeconds: 0.1, stepSeconds: 0.7)
+        XCTAssertFalse(detector.isBusy, "the count starts from scratch once idle again")
     }
 
     /// The scheduling class each job of a parallel loop ran in, as a set of descriptions.
