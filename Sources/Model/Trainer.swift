@@ -391,7 +391,8 @@ final class BatchPrefetcher<Source: TrainingSource>: @unchecked Sendable {
 /// Tells a machine too busy for idle-priority batch builders from an idle one by how long the loop, having built what
 /// was left of a batch, still waited for the items those builders had claimed. Measured on two cores (music, 32-item
 /// batches of about 0.7 s steps): at most 16 ms alone and 47 ms beside two nice-19 busy loops, where the idle builders
-/// still get the moments torch's threads sleep, but up to 3 s (median 1 s) beside two nice-0 loops, where they get nothing.
+/// still get the moments torch's threads sleep, but up to 3 s (median 1 s) beside two nice-0 loops, where they get
+/// nothing.
 struct BusyMachineDetector {
     private(set) var isBusy = false
     private var calmInARow = 0
