@@ -105,9 +105,9 @@ public struct TrainingResult: Sendable {
     /// The share of the step loop's time spent waiting for a batch that was not ready (or, without prefetching,
     /// building it): the part of the loop that data preparation did not hide behind the steps.
     public var dataWaitFraction: Double
-    /// The share of batches that normal-priority helpers built from the start, because the idle-priority workers had
-    /// been late (`BatchPrefetcher`): how busy the machine looked to the loop; 0 when batches are not built by
-    /// idle-priority workers.
+    /// The share of batches that normal-priority helpers built from the start, because the loop had stalled on items
+    /// idle-priority workers held (`BatchPrefetcher`): how busy the machine looked to the loop; 0 when batches are not
+    /// built by idle-priority workers.
     public var helpedBatchFraction = 0.0
     public var bestValidationLoss: Double?
     public var lastCheckpoint: URL
